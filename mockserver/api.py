@@ -1,0 +1,291 @@
+"""One declaration per endpoint: the route, its validation and its OpenAPI entry come from it.
+
+An `Api` is one API family (haidy, heidi, esteem, the admin API). Its `operation` decorator
+declares method, path, request schema, query schema and a schema per response status, and
+wraps the handler in the request pipeline:
+
+    auth (family scheme -> tenant) -> parse + validate -> handler -> (strict) response check
+
+Handlers receive a `Call` and return a payload, `(payload, status)`, `(payload, status,
+headers)` or a ready Flask `Response`. They raise `ApiError`s; the family's error style
+decides the body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import FileStorage
+
+from mockserver.errors import ApiError, ContractViolation, FieldError, RequestValidationError
+from mockserver.validation import field_errors
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+HTML = "text/html"
+
+
+class ErrorStyle(Protocol):
+    """Turns an `ApiError` into the vendor's body (a JSON-able value, or an HTML string)."""
+
+    media_type: str
+
+    def render(self, error: ApiError) -> Any: ...
+
+
+class AuthScheme(Protocol):
+    """Finds the tenant a request acts for, or raises `Unauthorized`."""
+
+    def authenticate(self, req, runtime) -> str: ...
+
+    def openapi(self) -> tuple[str, dict]: ...
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request body: a schema name and its media type."""
+
+    schema: str
+    media_type: str = JSON
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response: a JSON schema name, or another media type described in words."""
+
+    schema: str | None = None
+    media_type: str = JSON
+    description: str = ""
+
+
+@dataclass
+class Operation:
+    api: "Api"
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    handler: Callable
+    body: Body | None
+    query: str | None
+    responses: dict[int, Reply]
+    links: dict[int, dict]
+    authenticated: bool
+    errors: ErrorStyle
+    deprecated: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    @property
+    def flask_rule(self) -> str:
+        return re.sub(r"{(\w+)}", r"<\1>", self.path)
+
+    def schema_names(self) -> list[str]:
+        names = [r.schema for r in self.responses.values() if r.schema]
+        names += [s for s in (self.body and self.body.schema, self.query) if s]
+        return names
+
+
+@dataclass
+class Call:
+    """What a handler gets: validated inputs, the tenant, and access to its state."""
+
+    operation: Operation
+    tenant: str | None
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+    files: dict[str, list[FileStorage]]
+    runtime: Any
+
+    def backend(self):
+        """Context manager holding this tenant's family state, locked for the duration."""
+        return self.runtime.store.session(self.operation.api.name, self.tenant)
+
+
+class Api:
+    """One API family: its operations, error style, auth scheme and URL prefixes."""
+
+    def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
+                 prefixes: tuple[str, ...], validation_schema: str | None = None,
+                 error_schema: str | None = None, description: str = "", public: bool = True):
+        self.name = name
+        self.title = title
+        self.description = description
+        self.errors = errors
+        self.auth = auth
+        self.prefixes = prefixes
+        self.validation_schema = validation_schema
+        self.error_schema = error_schema
+        self.public = public
+        self.operations: list[Operation] = []
+
+    def operation(self, method: str, path: str, *, summary: str, body: Body | str | None = None,
+                  query: str | None = None, responses: dict[int, Reply | str],
+                  links: dict[int, dict] | None = None, authenticated: bool = True,
+                  errors: ErrorStyle | None = None, deprecated: bool = False):
+        """Declare an endpoint. Error statuses the pipeline itself can answer are added here."""
+        replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
+        if isinstance(body, str):
+            body = Body(body)
+        automatic = {}
+        if authenticated and self.auth:
+            automatic[401] = self.error_schema
+        if body or query:
+            automatic[422] = self.validation_schema
+        if body:
+            automatic[413] = self.error_schema
+        for status, schema in automatic.items():
+            replies.setdefault(status, Reply(schema))
+
+        def register(handler: Callable) -> Callable:
+            self.operations.append(Operation(
+                api=self, method=method.upper(), path=path, operation_id=handler.__name__,
+                summary=summary, handler=handler, body=body, query=query, responses=replies,
+                links=links or {}, authenticated=authenticated and self.auth is not None,
+                errors=errors or self.errors, deprecated=deprecated,
+            ))
+            return handler
+
+        return register
+
+    def blueprint(self) -> Blueprint:
+        bp = Blueprint(self.name, __name__)
+        for op in self.operations:
+            bp.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(op),
+                            methods=[op.method], strict_slashes=True)
+        return bp
+
+
+def _view(op: Operation) -> Callable:
+    def view(**path_params):
+        runtime = current_app.extensions["mockserver"]
+        tenant = op.api.auth.authenticate(request, runtime) if op.authenticated else None
+        body, files = _read_body(op, runtime)
+        call = Call(op, tenant, path_params, _read_query(op, runtime), body, files, runtime)
+        return _respond(op, op.handler(call), runtime)
+
+    view.__name__ = op.operation_id
+    view.__doc__ = op.handler.__doc__
+    return view
+
+
+def _read_query(op: Operation, runtime) -> dict[str, Any]:
+    if not op.query:
+        return {}
+    schema = runtime.schemas.schema(op.query)
+    values, errors = {}, []
+    for name, prop in schema.get("properties", {}).items():
+        if name not in request.args:
+            continue
+        raw = request.args.getlist(name) if prop.get("type") == "array" else request.args[name]
+        try:
+            values[name] = _coerce(raw, prop)
+        except ValueError as exc:
+            errors.append(FieldError(("query", name), str(exc), f"type_error.{prop.get('type')}"))
+    errors += field_errors(runtime.schemas.validator(op.query), values, ("query",))
+    if errors:
+        raise RequestValidationError(errors)
+    return values
+
+
+def _coerce(raw, prop: dict):
+    kind = prop.get("type")
+    if kind == "array":
+        return [_coerce(item, prop.get("items", {})) for item in raw]
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("value is not a valid integer") from None
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("value is not a valid float") from None
+    if kind == "boolean":
+        lowered = raw.lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise ValueError("value could not be parsed to a boolean")
+    return raw
+
+
+def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]]]:
+    if op.body is None:
+        return None, {}
+    if op.body.media_type == MULTIPART:
+        return _read_multipart(op, runtime)
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise RequestValidationError([FieldError(("body",), "field required", "value_error.missing")])
+    mimetype = request.mimetype
+    if mimetype and mimetype != JSON and not mimetype.endswith("+json"):
+        raise RequestValidationError([FieldError(
+            ("body",), f"value is not a valid dict (Content-Type must be {JSON}, got {mimetype})",
+            "type_error.dict")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestValidationError([FieldError(
+            ("body", exc.start), "request body is not valid UTF-8", "value_error.jsondecode")]) from None
+    try:
+        body = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        pos = getattr(exc, "pos", 0)
+        raise RequestValidationError([FieldError(
+            ("body", pos), getattr(exc, "msg", str(exc)), "value_error.jsondecode")]) from None
+    errors = field_errors(runtime.schemas.validator(op.body.schema), body, ("body",))
+    if errors:
+        raise RequestValidationError(errors)
+    return body, {}
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _read_multipart(op: Operation, runtime):
+    schema = runtime.schemas.schema(op.body.schema)
+    if request.mimetype != MULTIPART:
+        files: dict[str, list[FileStorage]] = {}
+    else:
+        files = {name: request.files.getlist(name) for name in request.files}
+    missing = [name for name in schema.get("required", []) if not files.get(name)]
+    if missing:
+        raise RequestValidationError(
+            [FieldError(("body", name), "field required", "value_error.missing") for name in missing])
+    return None, files
+
+
+def _respond(op: Operation, result, runtime) -> Response:
+    if isinstance(result, Response):
+        return result
+    status, headers = 200, {}
+    if isinstance(result, tuple):
+        result, status, *rest = result
+        headers = rest[0] if rest else {}
+    if runtime.config.validate_responses:
+        check_response(op, status, result, runtime.schemas)
+    return Response(json.dumps(result, separators=(",", ":")), status, headers, mimetype=JSON)
+
+
+def check_response(op: Operation, status: int, payload, schemas) -> None:
+    """Strict mode: a response outside the declared contract is a bug in the mock."""
+    reply = op.responses.get(status)
+    if reply is None:
+        raise ContractViolation(op.operation_id, status, [f"status {status} is not declared"])
+    if reply.schema:
+        problems = [f"{'/'.join(map(str, e.loc))}: {e.msg}"
+                    for e in field_errors(schemas.validator(reply.schema), payload, ())]
+        if problems:
+            raise ContractViolation(op.operation_id, status, problems)

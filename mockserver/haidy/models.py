@@ -1,0 +1,186 @@
+"""Haidy's state and rules for one tenant: patient groups, patient contexts and their files.
+
+Plain Python, no HTTP: the routes translate requests into these calls and results into JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from mockserver.clock import Clock, iso
+from mockserver.errors import BadRequest, NotFound
+from mockserver.sniff import sniff_document
+
+DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
+DEFAULT_INTEGRATION = "o10i0iva3tn75kk"
+"""The IDs the docs use, so their examples work as written on any new tenant."""
+
+ACCEPTED = "PDF, PNG, JPEG, DOCX or plain text"
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+@dataclass
+class PatientFile:
+    id: str
+    patient_context_id: str
+    filename: str
+    content_type: str
+    uploaded_at: datetime
+    content: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "filename": self.filename, "size": self.size, "content_type": self.content_type}
+
+
+@dataclass
+class PatientContext:
+    id: str
+    external_id: str
+    patient_group: str
+    name: str | None
+    birth_date: str | None
+    gender: str | None
+    created_at: datetime
+    updated_at: datetime
+    file_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        created, updated = iso(self.created_at), iso(self.updated_at)
+        count = len(self.file_ids)
+        return {
+            "id": self.id, "external_id": self.external_id, "patient_group": self.patient_group,
+            "name": self.name, "birth_date": self.birth_date, "gender": self.gender,
+            "created_at": created, "updated_at": updated, "created": created, "updated": updated,
+            "total_files": count, "parsed_files": count, "overtime_files": 0, "error_files": 0,
+        }
+
+
+@dataclass
+class UploadResult:
+    uploaded: list[PatientFile]
+    failed: list[dict]
+
+    def to_json(self) -> dict:
+        return {
+            "uploaded_files": [f.to_json() for f in self.uploaded], "failed_files": self.failed,
+            "total_uploaded": len(self.uploaded), "total_failed": len(self.failed),
+        }
+
+
+class HaidyBackend:
+    """One tenant's Haidy data. The store serialises calls, so methods need no locking of their own."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.patient_groups: set[str] = set()
+        self.integrations: set[str] = set()
+        self.contexts: dict[str, PatientContext] = {}
+        self.files: dict[str, PatientFile] = {}
+        self._by_key: dict[tuple[str, str], str] = {}
+
+    def configure(self, settings: dict) -> "HaidyBackend":
+        """Provision patient groups and integrations; with none given, the ones the docs use."""
+        self.patient_groups.update(settings.get("patient_groups") or [DEFAULT_PATIENT_GROUP])
+        self.integrations.update(settings.get("integrations") or [DEFAULT_INTEGRATION])
+        return self
+
+    def create_patient_context(self, external_id: str, patient_group: str, name: str | None = None,
+                               birth_date: str | None = None, gender: str | None = None) -> PatientContext:
+        if patient_group not in self.patient_groups:
+            raise BadRequest(f"Patient group '{patient_group}' does not exist or does not belong to your organization")
+        key = (patient_group, external_id)
+        if key in self._by_key:
+            raise BadRequest(
+                f"A patient context with external_id '{external_id}' already exists in patient group "
+                f"'{patient_group}' (id {self._by_key[key]})")
+        now = self.clock.now()
+        ctx = PatientContext(new_id("ctx_"), external_id, patient_group, name, birth_date, gender, now, now)
+        self.contexts[ctx.id] = ctx
+        self._by_key[key] = ctx.id
+        return ctx
+
+    def patient_context(self, context_id: str) -> PatientContext:
+        ctx = self.contexts.get(context_id)
+        if ctx is None:
+            raise NotFound("Patient context not found")
+        return ctx
+
+    def find_patient_contexts(self, external_id: str | None = None, patient_group: str | None = None):
+        return [c for c in self.contexts.values()
+                if (external_id is None or c.external_id == external_id)
+                and (patient_group is None or c.patient_group == patient_group)]
+
+    def upload_files(self, context_id: str, uploads: list[tuple[str, bytes]], max_bytes: int) -> UploadResult:
+        """Store each acceptable file; refuse empty, oversized and unsupported ones with a reason."""
+        ctx = self.patient_context(context_id)
+        result = UploadResult([], [])
+        now = self.clock.now()
+        for filename, content in uploads:
+            reason, content_type = None, None
+            if not content:
+                reason = "File is empty"
+            elif len(content) > max_bytes:
+                reason = f"File exceeds the maximum size of {max_bytes} bytes"
+            else:
+                content_type = sniff_document(content)
+                if content_type is None:
+                    reason = f"Unsupported file type; accepted are {ACCEPTED}"
+            if reason:
+                result.failed.append({"filename": filename, "size": len(content), "error": reason})
+                continue
+            stored = PatientFile(new_id("file_"), ctx.id, filename, content_type, now, content)
+            self.files[stored.id] = stored
+            ctx.file_ids.append(stored.id)
+            result.uploaded.append(stored)
+        if result.uploaded:
+            ctx.updated_at = now
+        return result
+
+    def context_for_integration(self, integration: str, unique_id: str) -> PatientContext | None:
+        """The newest context whose external_id is `unique_id`, if this tenant owns `integration`."""
+        if integration not in self.integrations:
+            return None
+        matches = self.find_patient_contexts(external_id=unique_id)
+        return max(matches, key=lambda c: c.updated_at, default=None)
+
+    def to_state(self) -> dict:
+        return {
+            "patient_groups": sorted(self.patient_groups),
+            "integrations": sorted(self.integrations),
+            "patient_contexts": [{**asdict(c), "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
+                                 for c in self.contexts.values()],
+            "files": [{**asdict(f), "uploaded_at": iso(f.uploaded_at),
+                       "content": base64.b64encode(f.content).decode()} for f in self.files.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, clock: Clock) -> "HaidyBackend":
+        backend = cls(clock)
+        backend.patient_groups = set(state.get("patient_groups", []))
+        backend.integrations = set(state.get("integrations", []))
+        for raw in state.get("patient_contexts", []):
+            ctx = PatientContext(**{**raw, "created_at": _parse(raw["created_at"]),
+                                    "updated_at": _parse(raw["updated_at"])})
+            backend.contexts[ctx.id] = ctx
+            backend._by_key[(ctx.patient_group, ctx.external_id)] = ctx.id
+        for raw in state.get("files", []):
+            stored = PatientFile(**{**raw, "uploaded_at": _parse(raw["uploaded_at"]),
+                                    "content": base64.b64decode(raw["content"], validate=True)})
+            backend.files[stored.id] = stored
+        return backend
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

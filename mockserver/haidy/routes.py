@@ -1,0 +1,123 @@
+"""Haidy over HTTP: the documented endpoints, declared once, translated to and from the model."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask import Response, render_template_string, send_file
+
+from mockserver import admin
+from mockserver.api import HTML, MULTIPART, Api, Body, Reply
+from mockserver.auth import BearerAuth
+from mockserver.errors import FieldError, NotFound, RequestValidationError
+from mockserver.haidy.integration import PAGE
+from mockserver.styles import FastApiErrors, HtmlErrors
+from mockserver.validation import field_errors
+
+ERROR = "common/fastapi-error"
+CONTEXT = "haidy/patient-context"
+_CREATE_FIELDS = ("external_id", "patient_group", "name", "birth_date", "gender")
+_BY_ID = {"patient_context_id": "$response.body#/id"}
+
+api = Api(
+    "haidy", title="Haidy (44ai): patient contexts, files and the integration deep link",
+    errors=FastApiErrors(), auth=BearerAuth(), prefixes=("/v2/", "/integration"),
+    validation_schema="common/fastapi-validation-error", error_schema=ERROR,
+)
+
+
+@api.operation(
+    "POST", "/v2/patient-contexts/", summary="Create a patient context",
+    body="haidy/patient-context-create", responses={200: CONTEXT, 400: ERROR},
+    links={200: {
+        "GetPatientContext": {"operationId": "get_patient_context", "parameters": _BY_ID},
+        "UploadPatientFiles": {"operationId": "upload_patient_files", "parameters": _BY_ID},
+    }},
+)
+def create_patient_context(call):
+    """A duplicate external_id in the same patient group answers 400; the patient group must exist."""
+    with call.backend() as haidy:
+        ctx = haidy.create_patient_context(**{k: call.body.get(k) for k in _CREATE_FIELDS})
+        return ctx.to_json()
+
+
+@api.operation("GET", "/v2/patient-contexts/", summary="List patient contexts, filtered by external_id and patient_group",
+               query="haidy/patient-context-query", responses={200: "haidy/patient-context-list"})
+def list_patient_contexts(call):
+    """Not in the docs, which say to "retrieve the existing patient context" after a duplicate."""
+    with call.backend() as haidy:
+        return [c.to_json() for c in haidy.find_patient_contexts(**call.query)]
+
+
+@api.operation("GET", "/v2/patient-contexts/{patient_context_id}", summary="Retrieve a patient context",
+               responses={200: CONTEXT, 404: ERROR})
+def get_patient_context(call):
+    with call.backend() as haidy:
+        return haidy.patient_context(call.path["patient_context_id"]).to_json()
+
+
+@api.operation(
+    "POST", "/v2/patient-files/upload/{patient_context_id}", summary="Upload files to a patient context",
+    body=Body("haidy/patient-files-upload", MULTIPART), responses={200: "haidy/patient-files-uploaded", 404: ERROR},
+)
+def upload_patient_files(call):
+    """Files are sniffed by content; empty, oversized or unsupported ones are listed in failed_files."""
+    uploads = [(part.filename or "file", part.read()) for part in call.files["files"]]
+    with call.backend() as haidy:
+        result = haidy.upload_files(call.path["patient_context_id"], uploads, call.runtime.config.max_file_bytes)
+        return result.to_json()
+
+
+@api.operation(
+    "GET", "/integration", summary="The PIS deep link into the Haidy web app for one patient",
+    query="haidy/integration-query", authenticated=False, errors=HtmlErrors(),
+    responses={200: Reply(None, HTML, "The patient's page"), 404: Reply(None, HTML, "Unknown integration or patient"),
+               422: Reply(None, HTML, "A required parameter is missing or the metadata is not JSON")},
+)
+def integration_page(call):
+    """Served on haidy.ch in reality; here beside the API so the URL a PIS builds can be opened."""
+    query = call.query
+    metadata = _metadata(call.runtime.schemas, query.get("metadata"))
+    known, best = False, None
+    for _, haidy in call.runtime.store.each("haidy"):
+        known = known or query["integration"] in haidy.integrations
+        ctx = haidy.context_for_integration(query["integration"], query["unique_id"])
+        if ctx is not None and (best is None or ctx.updated_at > best[0].updated_at):
+            best = (ctx, [haidy.files[i] for i in ctx.file_ids])
+    if not known:
+        raise NotFound(f"Unknown integration '{query['integration']}'")
+    if best is None:
+        raise NotFound(f"No patient context with external_id '{query['unique_id']}' for this integration")
+    page = render_template_string(PAGE, ctx=best[0], files=best[1], email=query["email"], metadata=metadata)
+    return Response(page, 200, mimetype=HTML)
+
+
+def _metadata(schemas, raw: str | None) -> dict:
+    """The deep link's `metadata`: URL-encoded JSON, checked against its schema."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise RequestValidationError([FieldError(("query", "metadata"), "metadata is not a JSON object", "value_error.json")])
+    errors = field_errors(schemas.validator("haidy/integration-metadata"), value, ("query", "metadata"))
+    if errors:
+        raise RequestValidationError(errors)
+    return value
+
+
+@admin.api.operation(
+    "GET", "/_mock/haidy/files/{file_id}", summary="Download an uploaded patient file (mock-only URL)",
+    responses={200: Reply(None, "application/octet-stream", "The file's bytes, with its sniffed type"), 404: ERROR},
+)
+def download_patient_file(call):
+    """Unauthenticated, so pages and the structure API can fetch uploads by URL."""
+    for _, haidy in call.runtime.store.each("haidy"):
+        stored = haidy.files.get(call.path["file_id"])
+        if stored is not None:
+            return send_file(io.BytesIO(stored.content), mimetype=stored.content_type,
+                             download_name=stored.filename)
+    raise NotFound("File not found")

@@ -1,0 +1,67 @@
+"""The OpenAPI 3.1 document, assembled from the operation declarations and the schema files."""
+
+from __future__ import annotations
+
+from mockserver import __version__
+from mockserver.api import Api, Operation
+from mockserver.schemas import SchemaRegistry
+
+_STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+                403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 422: "Unprocessable Entity"}
+
+
+def document(apis: list[Api], schemas: SchemaRegistry, *, title: str, description: str = "") -> dict:
+    paths: dict[str, dict] = {}
+    security: dict[str, dict] = {}
+    names: list[str] = []
+    for api in apis:
+        if api.auth:
+            scheme, spec = api.auth.openapi()
+            security[scheme] = spec
+        for op in api.operations:
+            paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
+            names += op.schema_names()
+    components: dict = {"schemas": schemas.components(names)}
+    if security:
+        components["securitySchemes"] = security
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": __version__, "description": description},
+        "tags": [{"name": api.name, "description": api.title} for api in apis],
+        "paths": dict(sorted(paths.items())),
+        "components": components,
+    }
+
+
+def _operation(op: Operation, schemas: SchemaRegistry) -> dict:
+    out: dict = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.api.name]}
+    if op.handler.__doc__:
+        out["description"] = " ".join(op.handler.__doc__.split())
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in op.path_params]
+    if op.query:
+        query = schemas.schema(op.query)
+        required = set(query.get("required", []))
+        for name, prop in query.get("properties", {}).items():
+            param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if prop.get("description"):
+                param["description"] = prop["description"]
+            if prop.get("type") == "array":
+                param.update(style="form", explode=True)
+            params.append(param)
+    if params:
+        out["parameters"] = params
+    if op.body:
+        out["requestBody"] = {"required": True, "content": {op.body.media_type: {"schema": schemas.ref(op.body.schema)}}}
+    out["responses"] = {}
+    for status, reply in sorted(op.responses.items()):
+        response: dict = {"description": reply.description or _STATUS_TEXT.get(status, str(status))}
+        content = {"schema": schemas.ref(reply.schema)} if reply.schema else {}
+        response["content"] = {reply.media_type: content}
+        if status in op.links:
+            response["links"] = op.links[status]
+        out["responses"][str(status)] = response
+    if op.authenticated:
+        out["security"] = [{op.api.auth.openapi()[0]: []}]
+    if op.deprecated:
+        out["deprecated"] = True
+    return out

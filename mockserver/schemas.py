@@ -1,0 +1,125 @@
+"""The schema registry: JSON Schema 2020-12 files under `schemas/`, loaded and compiled once.
+
+Every file is `schemas/<family>/<name>.json`, known by the name `<family>/<name>`, and carries a
+unique `title` that becomes its OpenAPI component name. A schema may reference another only as a
+whole file, by relative path (`"$ref": "error.json"`), so the same file works for validation
+here and as `#/components/schemas/<Title>` in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from urllib.parse import urljoin
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from mockserver.resources import data_dir
+
+_BASE = "https://mockserver.invalid/schemas/"
+
+
+class SchemaRegistry:
+    """All schemas of one directory, each compiled into a validator at most once."""
+
+    def __init__(self, root: Path):
+        self._raw: dict[str, dict] = {}
+        for path in sorted(root.rglob("*.json")):
+            name = path.relative_to(root).with_suffix("").as_posix()
+            self._raw[name] = json.loads(path.read_text(encoding="utf-8"))
+        self._check()
+        self._registry = Registry().with_resources(
+            (self._uri(n), Resource(contents=s, specification=DRAFT202012)) for n, s in self._raw.items()
+        )
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    @classmethod
+    @cache
+    def default(cls) -> "SchemaRegistry":
+        """The registry of the shipped `schemas/` directory, shared by every app in the process."""
+        return cls(data_dir("schemas"))
+
+    def names(self) -> list[str]:
+        return list(self._raw)
+
+    def schema(self, name: str) -> dict:
+        return self._raw[name]
+
+    def title(self, name: str) -> str:
+        return self._raw[name]["title"]
+
+    def validator(self, name: str) -> Draft202012Validator:
+        """The compiled validator for `name`, built on first use and kept."""
+        validator = self._validators.get(name)
+        if validator is None:
+            contents = {**self._raw[name], "$id": self._uri(name)}
+            validator = Draft202012Validator(
+                contents, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            self._validators[name] = validator
+        return validator
+
+    def compile_all(self, names) -> None:
+        """Build the validators of `names` now, so no request pays for it."""
+        for name in names:
+            self.validator(name)
+
+    def components(self, names) -> dict[str, dict]:
+        """OpenAPI `components.schemas` for `names` and everything they reference."""
+        out: dict[str, dict] = {}
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            title = self.title(name)
+            if title in out:
+                continue
+            out[title] = self._rewrite(copy.deepcopy(self._raw[name]), name, pending)
+        return dict(sorted(out.items()))
+
+    def ref(self, name: str) -> dict:
+        return {"$ref": f"#/components/schemas/{self.title(name)}"}
+
+    def _rewrite(self, node, name: str, pending: list[str]):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = self._resolve(name, node["$ref"])
+                pending.append(target)
+                node["$ref"] = self.ref(target)["$ref"]
+            for value in node.values():
+                self._rewrite(value, name, pending)
+        elif isinstance(node, list):
+            for value in node:
+                self._rewrite(value, name, pending)
+        return node
+
+    def _resolve(self, name: str, ref: str) -> str:
+        return urljoin(self._uri(name), ref)[len(_BASE) : -len(".json")]
+
+    @staticmethod
+    def _uri(name: str) -> str:
+        return f"{_BASE}{name}.json"
+
+    def _check(self) -> None:
+        titles: dict[str, str] = {}
+        for name, schema in self._raw.items():
+            Draft202012Validator.check_schema(schema)
+            title = schema.get("title")
+            if not title or title in titles:
+                raise ValueError(f"schema {name}: needs a unique title (clashes with {titles.get(title)})")
+            titles[title] = name
+            self._check_refs(name, schema)
+
+    def _check_refs(self, name: str, node) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref is not None and ("#" in ref or self._resolve(name, ref) not in self._raw):
+                raise ValueError(f"schema {name}: $ref {ref!r} must name another schema file")
+            for value in node.values():
+                self._check_refs(name, value)
+        elif isinstance(node, list):
+            for value in node:
+                self._check_refs(name, value)
