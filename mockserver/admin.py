@@ -21,9 +21,10 @@ def health(call):
             "families": [a.name for a in call.runtime.apis if a.public]}
 
 
-@api.operation("POST", "/_mock/reset", summary="Drop all state; tenants start afresh", responses={200: "mock/ack"})
+@api.operation("POST", "/_mock/reset", summary="Drop all data and run-time tenants; back to the start",
+               responses={200: "mock/ack"})
 def reset(call):
-    call.runtime.store.reset()
+    call.runtime.reset()
     return {"status": "reset"}
 
 

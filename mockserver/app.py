@@ -39,6 +39,11 @@ class Runtime:
     clock: Clock
     apis: list[Api]
 
+    def reset(self) -> None:
+        """Back to how the server started: no data, only the configured tenants."""
+        self.tenants.reset()
+        self.store.reset()
+
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()

@@ -35,7 +35,7 @@ class MockServer:
 
     def reset(self) -> None:
         """Drop all state: every tenant starts afresh, as on a new server."""
-        self.runtime.store.reset()
+        self.runtime.reset()
 
     def client(self) -> FlaskClient:
         return self.app.test_client()

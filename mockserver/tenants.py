@@ -12,10 +12,16 @@ class TenantDirectory:
 
     def __init__(self, config: Config):
         self.open = config.auth == "open"
+        self._configured = config.tenants()
         self._lock = threading.Lock()
-        self._settings: dict[str, dict] = {}
-        self._tokens: dict[str, str] = {}
-        for name, spec in config.tenants().items():
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget tenants added at run time; keep the ones from the config file."""
+        with self._lock:
+            self._settings: dict[str, dict] = {}
+            self._tokens: dict[str, str] = {}
+        for name, spec in self._configured.items():
             self.add(name, spec)
 
     def add(self, name: str, spec: dict) -> None:
@@ -23,17 +29,18 @@ class TenantDirectory:
         with self._lock:
             for token in spec.get("tokens", []):
                 self._tokens[token] = name
-            entry = self._settings.setdefault(name, {})
-            entry.update({k: v for k, v in spec.items() if k != "tokens"})
+            families = self._settings.setdefault(name, {})
+            for family, settings in spec.items():
+                if family != "tokens":
+                    merged = families.setdefault(family, {})
+                    for key, values in settings.items():
+                        merged[key] = sorted(set(merged.get(key, [])) | set(values))
 
     def resolve(self, token: str) -> str | None:
         tenant = self._tokens.get(token)
         if tenant is None and self.open:
             tenant = token
         return tenant
-
-    def known(self, tenant: str) -> bool:
-        return self.open or tenant in self._settings
 
     def settings(self, tenant: str, family: str) -> dict:
         return dict(self._settings.get(tenant, {}).get(family, {}))

@@ -91,9 +91,9 @@ class HaidyBackend:
         self._by_key: dict[tuple[str, str], str] = {}
 
     def configure(self, settings: dict) -> "HaidyBackend":
-        """Provision patient groups and integrations; with none given, the ones the docs use."""
-        self.patient_groups.update(settings.get("patient_groups") or [DEFAULT_PATIENT_GROUP])
-        self.integrations.update(settings.get("integrations") or [DEFAULT_INTEGRATION])
+        """Provision patient groups and integrations, always beside the ones the docs use."""
+        self.patient_groups.update([DEFAULT_PATIENT_GROUP, *settings.get("patient_groups", [])])
+        self.integrations.update([DEFAULT_INTEGRATION, *settings.get("integrations", [])])
         return self
 
     def create_patient_context(self, external_id: str, patient_group: str, name: str | None = None,
