@@ -80,3 +80,13 @@ def test_admin_can_add_tokens_in_strict_mode(strict_client):
 def test_strict_mode_needs_a_tenants_file():
     with pytest.raises(ValueError, match="tenants file"):
         Config(auth="strict")
+
+
+def test_the_shipped_example_tenants_file_works_in_strict_mode():
+    from mockserver.resources import data_dir
+
+    path = data_dir("fixtures") / "haidy" / "tenants.example.json"
+    client = create_app(Config(auth="strict", tenants_file=str(path), validate_responses=True)).test_client()
+    resp = client.post("/v2/patient-contexts/", headers={"Authorization": "Bearer zurich-dev-token"},
+                       json={"external_id": "e", "patient_group": "grpzurich000002"})
+    assert resp.status_code == 200

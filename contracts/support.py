@@ -1,0 +1,39 @@
+"""Shared settings of the contract suite: how many examples, which app, which credentials."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mockserver.app import create_app
+from mockserver.config import Config
+
+EXAMPLES_ENV = "MOCKSERVER_CONTRACT_EXAMPLES"
+
+
+def examples(default: int = 20) -> int:
+    """Examples per property-based test (per operation for schemathesis); dial with $MOCKSERVER_CONTRACT_EXAMPLES."""
+    raw = os.environ.get(EXAMPLES_ENV, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{EXAMPLES_ENV} must be a positive integer, not {raw!r}")
+    return value
+
+
+TENANTS_FILE = Path(__file__).with_name("strict-tenants.json")
+TOKEN = "contract-token"
+"""The one token `strict-tenants.json` accepts; every other token must get 401."""
+DOC_GROUP = "sqmcrfbv6fx4g04"
+DOC_INTEGRATION = "o10i0iva3tn75kk"
+
+
+def strict_app():
+    """The mock in strict auth mode (so "any other token is refused" can be checked), validating its responses."""
+    return create_app(Config(auth="strict", tenants_file=str(TENANTS_FILE), validate_responses=True))
+
+
+def open_app():
+    """The mock as users start it: open auth, validating its responses."""
+    return create_app(Config(validate_responses=True))

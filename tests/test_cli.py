@@ -1,0 +1,53 @@
+"""`mockserver serve` and `mockserver openapi` as a user runs them."""
+
+import json
+import subprocess
+
+import pytest
+import requests
+
+from tests.support import BIN, Served
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_serve_logs_each_request_and_stops_cleanly_on_ctrl_c(server):
+    served = Served("--server", server)
+    requests.post(f"{served.url}/v2/patient-contexts/", headers={"Authorization": "Bearer cli"},
+                  json={"external_id": "cli-1", "patient_group": "sqmcrfbv6fx4g04"}).raise_for_status()
+    requests.get(f"{served.url}/v2/nothing-here")
+    code, output = served.stop()
+    assert code == 0, output
+    assert "POST /v2/patient-contexts/ 200" in output
+    assert "GET /v2/nothing-here 404" in output
+
+
+def test_serve_sends_cors_headers_for_local_frontends(served):
+    preflight = requests.options(f"{served.url}/v2/patient-contexts/", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:3000")
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_cors_origins_can_be_restricted():
+    served = Served("--cors-origin", "http://app.local")
+    try:
+        allowed = requests.get(f"{served.url}/_mock/health", headers={"Origin": "http://app.local"})
+        other = requests.get(f"{served.url}/_mock/health", headers={"Origin": "http://evil.local"})
+    finally:
+        served.stop()
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.local"
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_openapi_command_prints_the_document():
+    out = subprocess.run([str(BIN / "mockserver"), "openapi"], capture_output=True, text=True, check=True).stdout
+    doc = json.loads(out)
+    assert doc["openapi"] == "3.1.0"
+    assert "/v2/patient-contexts/" in doc["paths"] and not any(p.startswith("/_mock") for p in doc["paths"])
+
+
+def test_strict_without_config_is_a_usage_error():
+    done = subprocess.run([str(BIN / "mockserver"), "serve", "--auth", "strict"], capture_output=True, text=True)
+    assert done.returncode == 2 and "tenants file" in done.stderr
