@@ -39,7 +39,7 @@ def import_state(call):
     """Replaces everything, or nothing if the export is not loadable."""
     try:
         call.runtime.store.load(call.body)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise BadRequest(f"state not loadable: {exc}") from None
     return {"status": "loaded"}
 

@@ -1,7 +1,11 @@
--- POST /v2/patient-contexts/ with a unique external_id per request (a duplicate would be a 400).
--- Usage: wrk -s create.lua URL -- <run-label>   (the label keeps warm-up and measured runs apart)
--- wrk gives every thread its own Lua state, so each thread gets a number in setup() and
--- counts on its own: external_id = <label>-<thread>-<counter>.
+-- wrk script for creates: POST with a unique external_id per request (a duplicate would be a 400).
+--
+--   wrk -H 'Authorization: Bearer bench' -s create.lua URL -- <label> <body template>
+--
+-- The body template comes from http_bench.py (one definition of the body) with EXTERNAL_ID
+-- where the id goes. Every wrk thread has its own Lua state, so setup() numbers the threads and
+-- each counts on its own: external_id = <label>-<thread>-<counter>. The label keeps the
+-- warm-up's ids apart from the measured run's on the same server.
 
 local threads = 0
 
@@ -11,17 +15,15 @@ function setup(thread)
 end
 
 function init(args)
-  prefix = (args[1] or "bench") .. "-" .. thread_number .. "-"
+  prefix = args[1] .. "-" .. thread_number .. "-"
+  template = args[2]
   counter = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer bench"
 end
 
 function request()
   counter = counter + 1
-  local body = string.format(
-    '{"external_id": "%s%d", "patient_group": "sqmcrfbv6fx4g04", "name": "John Doe", '
-    .. '"birth_date": "1980-01-01", "gender": "male"}', prefix, counter)
+  local body = template:gsub("EXTERNAL_ID", prefix .. counter)
   return wrk.format(nil, nil, nil, body)
 end

@@ -12,6 +12,7 @@ PAGE = """<!doctype html>
   main { max-width: 760px; margin: 24px auto; padding: 0 16px; }
   section { background: #fff; border-radius: 8px; padding: 16px 20px; margin-bottom: 16px; box-shadow: 0 1px 3px #0002; }
   h1 { margin: 0 0 8px; font-size: 24px; }
+  h2 { margin: 0 0 8px; font-size: 19px; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
   dt { color: #5b6b7c; }
   table { width: 100%; border-collapse: collapse; }
