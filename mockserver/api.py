@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from flask import Blueprint, Response, current_app, request
@@ -77,7 +77,6 @@ class Operation:
     authenticated: bool
     errors: ErrorStyle
     deprecated: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def path_params(self) -> list[str]:

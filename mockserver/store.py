@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Backend(Protocol):
@@ -46,13 +48,15 @@ class MemoryStore:
         with lock:
             yield backend
 
-    def each(self, family: str) -> Iterator[tuple[str, Backend]]:
-        """Every existing (tenant, backend) of `family`, each locked while the caller looks."""
+    def scan(self, family: str, visit: Callable[[str, Backend], T]) -> list[T]:
+        """`visit(tenant, backend)` for every existing backend of `family`, each under its lock."""
         with self._lock:
             slots = [(t, slot) for (f, t), slot in self._backends.items() if f == family]
+        results = []
         for tenant, (lock, backend) in slots:
             with lock:
-                yield tenant, backend
+                results.append(visit(tenant, backend))
+        return results
 
     def reset(self) -> None:
         with self._lock:

@@ -79,16 +79,19 @@ def integration_page(call):
     """Served on haidy.ch in reality; here beside the API so the URL a PIS builds can be opened."""
     query = call.query
     metadata = _metadata(call.runtime.schemas, query.get("metadata"))
-    known, best = False, None
-    for _, haidy in call.runtime.store.each("haidy"):
-        known = known or query["integration"] in haidy.integrations
-        ctx = haidy.context_for_integration(query["integration"], query["unique_id"])
-        if ctx is not None and (best is None or ctx.updated_at > best[0].updated_at):
-            best = (ctx, [haidy.files[i] for i in ctx.file_ids])
-    if not known:
-        raise NotFound(f"Unknown integration '{query['integration']}'")
-    if best is None:
-        raise NotFound(f"No patient context with external_id '{query['unique_id']}' for this integration")
+    integration, unique_id = query["integration"], query["unique_id"]
+
+    def lookup(_tenant, haidy):
+        ctx = haidy.context_for_integration(integration, unique_id)
+        return integration in haidy.integrations, ctx, ctx and [haidy.files[i] for i in ctx.file_ids]
+
+    found = call.runtime.store.scan("haidy", lookup)
+    if not any(owned for owned, _, _ in found):
+        raise NotFound(f"Unknown integration '{integration}'")
+    matches = [(ctx, files) for _, ctx, files in found if ctx is not None]
+    if not matches:
+        raise NotFound(f"No patient context with external_id '{unique_id}' for this integration")
+    best = max(matches, key=lambda match: match[0].updated_at)
     page = render_template_string(PAGE, ctx=best[0], files=best[1], email=query["email"], metadata=metadata)
     return Response(page, 200, mimetype=HTML)
 
@@ -115,9 +118,8 @@ def _metadata(schemas, raw: str | None) -> dict:
 )
 def download_patient_file(call):
     """Unauthenticated, so pages and the structure API can fetch uploads by URL."""
-    for _, haidy in call.runtime.store.each("haidy"):
-        stored = haidy.files.get(call.path["file_id"])
-        if stored is not None:
-            return send_file(io.BytesIO(stored.content), mimetype=stored.content_type,
-                             download_name=stored.filename)
-    raise NotFound("File not found")
+    file_id = call.path["file_id"]
+    stored = [f for f in call.runtime.store.scan("haidy", lambda _t, haidy: haidy.files.get(file_id)) if f]
+    if not stored:
+        raise NotFound("File not found")
+    return send_file(io.BytesIO(stored[0].content), mimetype=stored[0].content_type, download_name=stored[0].filename)

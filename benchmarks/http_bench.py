@@ -1,0 +1,531 @@
+"""HTTP benchmark: mockserver against Prism, against bare Flask, and on granian against waitress.
+
+Not a test: DESIGN.md asks for performance to be measured by a script beside the code, never by
+a timed test. The script installs its tools if they are missing (wrk from apt; Prism from npm,
+pinned in benchmarks/package.json), starts each server alone on a free loopback port (on a
+two-core machine two servers under load would measure each other), drives it with wrk from a
+separate process, prints a table and the ratios against their targets, and rewrites
+docs/performance.md with them.
+
+    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--warmup 2]
+
+Exit status 1 if any measured run saw a non-2xx answer or a socket error: those numbers are void.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import inspect
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+import mockserver.server
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+"""Git-ignored scratch: the OpenAPI dump, one log per server, the raw wrk output of every run."""
+DOC = ROOT / "docs" / "performance.md"
+CREATE_LUA = BENCH / "wrk" / "create.lua"
+PRISM = BENCH / "node_modules" / ".bin" / "prism"
+MOCKSERVER = Path(sys.executable).parent / "mockserver"
+
+HOST = "127.0.0.1"
+CONNECTIONS, WRK_THREADS = 16, 2
+TOKEN = "bench"
+CONTEXTS = "/v2/patient-contexts/"
+KINDS = ("create", "get")
+THREADS = inspect.signature(mockserver.server.serve).parameters["threads"].default
+"""mockserver's request threads; every Python server here gets the same number."""
+QUIET_PERCENT = 25.0
+"""CPU used by other processes, in % of one core, above which the machine counts as busy."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def create_body(external_id: str) -> bytes:
+    """The create request of the Haidy docs; wrk/create.lua gets it with EXTERNAL_ID as placeholder."""
+    return json.dumps({"external_id": external_id, "patient_group": "sqmcrfbv6fx4g04", "name": "John Doe",
+                       "birth_date": "1980-01-01", "gender": "male"}).encode()
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server under test. `argv` has a {port} placeholder; `path` is a bare route for both kinds,
+    None for the Haidy API (creates to CONTEXTS, gets of a context created first)."""
+
+    key: str
+    label: str
+    argv: tuple[str, ...]
+    path: str | None = None
+
+
+def servers(openapi: Path, prism_version: str) -> list[Server]:
+    ms = (str(MOCKSERVER), "serve", "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
+    bare = (sys.executable, str(BENCH / "bare_app.py"), "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
+    return [
+        Server("mockserver-granian", "mockserver (granian)", ms),
+        Server("mockserver-waitress", "mockserver (waitress)", ms + ("--server", "waitress")),
+        Server("bare-granian", "bare Flask (granian)", bare + ("--server", "granian"), path="/bare"),
+        Server("bare-waitress", "bare Flask (waitress)", bare + ("--server", "waitress"), path="/bare"),
+        Server("prism", f"Prism {prism_version}", (str(PRISM), "mock", "-h", HOST, "-p", "{port}", str(openapi))),
+    ]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Throughput of one (server, kind) run over another's; `target` None means for information only."""
+
+    label: str
+    numerator: tuple[str, str]
+    denominator: tuple[str, str]
+    target: float | None = None
+
+
+RATIOS = (
+    Ratio("mockserver creates / Prism creates", ("mockserver-granian", "create"), ("prism", "create"), 1.5),
+    Ratio("mockserver gets / Prism gets", ("mockserver-granian", "get"), ("prism", "get"), 3.0),
+    Ratio("mockserver gets / bare Flask gets (granian)", ("mockserver-granian", "get"), ("bare-granian", "get"), 0.8),
+    Ratio("mockserver creates / bare Flask POSTs (granian)", ("mockserver-granian", "create"), ("bare-granian", "create")),
+    Ratio("mockserver granian / waitress, creates", ("mockserver-granian", "create"), ("mockserver-waitress", "create")),
+    Ratio("mockserver granian / waitress, gets", ("mockserver-granian", "get"), ("mockserver-waitress", "get")),
+    Ratio("bare Flask granian / waitress, gets", ("bare-granian", "get"), ("bare-waitress", "get")),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured wrk run. `other_cpu`: CPU used meanwhile by anything but the server, wrk and
+    this script, in % of one core (kernel network time no process is charged for lands here too)."""
+
+    server: Server
+    kind: str
+    status: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+    other_cpu: float
+
+    @property
+    def valid(self) -> bool:
+        return 200 <= self.status < 300 and self.requests > 0 and self.non_2xx == 0 and self.socket_errors == 0
+
+
+# Tools ------------------------------------------------------------------------------------------
+
+def run_quietly(argv: list[str], timeout: float = 900) -> None:
+    """Run an install step; on failure show its output, since that is where the reason is."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    if done.returncode:
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def apt_install(package: str) -> None:
+    if os.geteuid() != 0:
+        sys.exit(f"{package} is missing; install it with: sudo apt-get install -y {package}")
+    log(f"installing {package} with apt-get")
+    run_quietly(["apt-get", "update", "-qq"])
+    run_quietly(["apt-get", "install", "-y", "-qq", package])
+
+
+def ensure_wrk() -> None:
+    if not shutil.which("wrk"):
+        apt_install("wrk")
+
+
+def ensure_prism() -> str:
+    """Install Prism from package-lock.json unless the pinned version is there; return that version."""
+    pinned = json.loads((BENCH / "package.json").read_text())["dependencies"]["@stoplight/prism-cli"]
+    installed = BENCH / "node_modules" / "@stoplight" / "prism-cli" / "package.json"
+    if PRISM.exists() and installed.exists() and json.loads(installed.read_text())["version"] == pinned:
+        return pinned
+    if not shutil.which("npm"):
+        apt_install("npm")
+    log(f"installing Prism {pinned} with npm ci into {BENCH.relative_to(ROOT)}/node_modules")
+    run_quietly(["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund", "--ignore-scripts"])
+    return pinned
+
+
+def dump_openapi() -> Path:
+    """Prism mocks exactly the document mockserver publishes."""
+    path = WORK / "openapi.json"
+    with path.open("w") as out:
+        subprocess.run([str(MOCKSERVER), "openapi"], stdout=out, check=True, timeout=120)
+    return path
+
+
+# Servers ----------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running(server: Server) -> Iterator[tuple[str, int]]:
+    """Start `server` in its own session, yield (base URL, session id), always stop it after."""
+    port = free_port()
+    argv = [arg.format(port=port) for arg in server.argv]
+    with (WORK / f"{server.key}.log").open("wb") as log_file:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                cwd=ROOT, start_new_session=True)
+        try:
+            base = f"http://{HOST}:{port}"
+            wait_until_serving(proc, base, server)
+            yield base, proc.pid
+        finally:
+            stop(proc)
+
+
+def wait_until_serving(proc: subprocess.Popen, base: str, server: Server, timeout: float = 60) -> None:
+    """Any HTTP answer, even a 404, means the server is up; give up after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{server.label} exited with {proc.returncode}; see {WORK / server.key}.log")
+        try:
+            urlopen(base + "/", timeout=2).close()
+            return
+        except HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{server.label} did not answer on {base} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server, then SIGKILL whatever of its session outlives 10 s (granian forks a worker)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    for pid in session_pids(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# CPU accounting ---------------------------------------------------------------------------------
+
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, fields after the command name) of every process in /proc."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            yield int(entry.name), text[text.rindex(")") + 2:].split()
+
+
+def session_pids(sid: int) -> list[int]:
+    return [pid for pid, fields in proc_stats() if int(fields[3]) == sid]
+
+
+def cpu_seconds(sid: int) -> tuple[float, float]:
+    """CPU seconds used so far by (the whole machine, us: this script, its waited children and the server)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    machine = (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+    server = sum(int(f[11]) + int(f[12]) for _, f in proc_stats() if int(f[3]) == sid) / CLOCK_TICKS
+    usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return machine, server + sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def other_cpu_percent(before: tuple[float, float], after: tuple[float, float], seconds: float) -> float:
+    """What other processes used between two `cpu_seconds` readings, in % of one core."""
+    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / seconds * 100
+
+
+def wait_until_quiet(sid: int, limit: float) -> None:
+    """Wait (at most `limit` s) while other processes use the CPU; a run beside them is noise."""
+    deadline = time.monotonic() + limit
+    while True:
+        before = cpu_seconds(sid)
+        time.sleep(1)
+        busy = other_cpu_percent(before, cpu_seconds(sid), 1)
+        if busy < QUIET_PERCENT or time.monotonic() >= deadline:
+            return
+        log(f"  other processes use {busy:.0f}% of a core; waiting for quiet")
+
+
+# Driving ----------------------------------------------------------------------------------------
+
+def call(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
+    request = Request(url, data=body, method=method, headers={
+        "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    try:
+        with urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except HTTPError as error:
+        return error.code, error.read()
+
+
+def probe(base: str, server: Server) -> dict[str, tuple[str, int]]:
+    """Send one create and one get: their statuses go in the table, and the create's id is what gets fetch."""
+    status, body = call("POST", base + (server.path or CONTEXTS), create_body("seed"))
+    if server.path:
+        get_url = base + server.path
+    else:
+        try:
+            get_url = base + CONTEXTS + json.loads(body)["id"]
+        except (ValueError, KeyError):
+            raise RuntimeError(f"{server.label}: the first create answered {status} {body[:200]!r}") from None
+    return {"create": (base + (server.path or CONTEXTS), status), "get": (get_url, call("GET", get_url)[0])}
+
+
+def wrk(url: str, kind: str, seconds: int, label: str) -> str:
+    """One wrk run; creates go through wrk/create.lua so that every external_id is new."""
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+            "-H", f"Authorization: Bearer {TOKEN}"]
+    if kind == "create":
+        argv += ["-s", str(CREATE_LUA), url, "--", label, create_body("EXTERNAL_ID").decode()]
+    else:
+        argv.append(url)
+    return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
+
+
+_MS_PER_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(text: str) -> dict[str, float]:
+    """requests/s, p50 and p99 in ms, request count, non-2xx/3xx answers and socket errors from wrk's report."""
+    percentiles = {p: float(v) * _MS_PER_UNIT[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$",
+                                                                           text, re.MULTILINE)}
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(map(int, sockets.groups())) if sockets else 0,
+    }
+
+
+def measure(server: Server, args: argparse.Namespace) -> list[Run]:
+    """Both kinds against one server: wait for quiet, warm up, then the measured run."""
+    runs = []
+    with running(server) as (base, sid):
+        targets = probe(base, server)
+        for kind in KINDS:
+            url, status = targets[kind]
+            wait_until_quiet(sid, args.quiet_wait)
+            log(f"{server.label}: {kind}s, {args.warmup} s warm-up + {args.duration} s")
+            wrk(url, kind, args.warmup, "warmup")
+            before, started = cpu_seconds(sid), time.monotonic()
+            report = wrk(url, kind, args.duration, "run")
+            other = other_cpu_percent(before, cpu_seconds(sid), time.monotonic() - started)
+            (WORK / f"{server.key}-{kind}.wrk.txt").write_text(report)
+            runs.append(Run(server, kind, status, other_cpu=other, **parse_wrk(report)))
+            log(f"  {runs[-1].rps:.0f} req/s, {runs[-1].non_2xx} non-2xx, other CPU {other:.0f}%")
+    return runs
+
+
+# Reporting --------------------------------------------------------------------------------------
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def results_table(runs: list[Run]) -> list[str]:
+    rows = ["| server | requests | status | req/s | p50 ms | p99 ms | non-2xx | socket errors | other CPU | valid |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in runs:
+        what = "creates (POST)" if r.kind == "create" else "gets (GET)"
+        rows.append(f"| {r.server.label} | {what} | {r.status} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+                    f"| {r.non_2xx} | {r.socket_errors} | {r.other_cpu:.0f}% | {'yes' if r.valid else 'NO'} |")
+    return rows
+
+
+def ratio_rows(runs: list[Run]) -> list[tuple[Ratio, float, str]]:
+    """(ratio, value, verdict): PASS/FAIL against the target, INVALID if either run saw errors."""
+    by_key = {(r.server.key, r.kind): r for r in runs}
+    rows = []
+    for ratio in RATIOS:
+        top, bottom = by_key[ratio.numerator], by_key[ratio.denominator]
+        value = top.rps / bottom.rps
+        if not (top.valid and bottom.valid):
+            verdict = "INVALID"
+        elif ratio.target is None:
+            verdict = "info"
+        else:
+            verdict = "PASS" if value >= ratio.target else "FAIL"
+        rows.append((ratio, value, verdict))
+    return rows
+
+
+def ratios_table(runs: list[Run]) -> list[str]:
+    rows = ["| ratio (requests/s) | value | target | verdict |", "|---|---:|---:|---|"]
+    for ratio, value, verdict in ratio_rows(runs):
+        target = f">= {ratio.target:.2f}x" if ratio.target is not None else "-"
+        rows.append(f"| {ratio.label} | {value:.2f}x | {target} | {verdict} |")
+    return rows
+
+
+def interpretation(runs: list[Run]) -> list[str]:
+    """Sentences computed from this run's numbers only."""
+    r = {(run.server.key, run.kind): run for run in runs}
+    ms, bare, prism = "mockserver-granian", "bare-granian", "prism"
+    lines = []
+    invalid = [f"{run.server.label} {run.kind}s" for run in runs if not run.valid]
+    lines.append(f"Void because of errors: {', '.join(invalid)}." if invalid
+                 else "Every run answered only 2xx, without socket errors, so all numbers count.")
+    for kind, bare_what in (("get", "GET"), ("create", "POST")):
+        own = 1e6 / r[ms, kind].rps - 1e6 / r[bare, kind].rps
+        lines.append(f"mockserver {kind}s reach {r[ms, kind].rps / r[bare, kind].rps:.0%} of a bare Flask {bare_what} "
+                     f"on the same granian settings. One Python worker runs one request at a time under the GIL, "
+                     f"so 1/throughput is server time per request: mockserver's own work costs about {own:.0f} µs "
+                     f"per {kind} ({1e6 / r[ms, kind].rps:.0f} µs in all).")
+    lines.append(f"Against Prism, which returns the documented example and stores nothing, mockserver does "
+                 f"{r[ms, 'create'].rps / r[prism, 'create'].rps:.1f}x the creates and "
+                 f"{r[ms, 'get'].rps / r[prism, 'get'].rps:.1f}x the gets per second; p99 latency of gets "
+                 f"{r[ms, 'get'].p99_ms:.1f} ms against {r[prism, 'get'].p99_ms:.1f} ms.")
+    lines.append(f"granian serves mockserver at {r[ms, 'get'].rps / r['mockserver-waitress', 'get'].rps:.1f}x "
+                 f"waitress's rate for gets and {r[ms, 'create'].rps / r['mockserver-waitress', 'create'].rps:.1f}x "
+                 f"for creates.")
+    busy = [f"{run.server.label} {run.kind}s ({run.other_cpu:.0f}%)" for run in runs if run.other_cpu >= QUIET_PERCENT]
+    lines.append(f"Other processes used {QUIET_PERCENT:.0f}% of a core or more during: {', '.join(busy)}; "
+                 f"those numbers are low by an unknown amount, repeat on a quiet machine." if busy
+                 else f"No other process used {QUIET_PERCENT:.0f}% of a core during any run.")
+    return lines
+
+
+def machine() -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
+    node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    packages = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("granian", "waitress", "flask", "flask-cors"))
+    return {
+        "CPUs (nproc)": str(len(os.sched_getaffinity(0))),
+        "CPU model": model.group(1) if model else platform.processor() or "unknown",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": f"{platform.python_version()} ({packages})",
+        "Load before the run": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
+        "Tools": f"{wrk_version}, Node {node_version}",
+    }
+
+
+def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], started: datetime) -> None:
+    prism = next(run.server.label for run in runs if run.server.key == "prism")
+    statuses = {run.kind: run.status for run in runs if run.server.key == "prism"}
+    lines = [
+        "# Performance",
+        "",
+        "Written by `benchmarks/http_bench.py`; every run rewrites this file, so all numbers below come from "
+        "its last run. It is a benchmark, not a test: nothing fails when a target is missed.",
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "make bench                     # = .venv/bin/python benchmarks/http_bench.py",
+        ".venv/bin/python benchmarks/http_bench.py --duration 10 --warmup 2 --quiet-wait 60",
+        "```",
+        "",
+        "It installs what is missing: `wrk` with apt-get (needs root) and Prism with `npm ci` from "
+        "`benchmarks/package-lock.json` (version pinned in `benchmarks/package.json`). Each server runs "
+        "alone on a free loopback port, so the run takes about "
+        f"{len(runs) * (args.duration + args.warmup + 2) // 60 + 1} minutes. Server logs and the raw "
+        "wrk reports are kept in `benchmarks/.work/`.",
+        "",
+        "## Method",
+        "",
+        f"- wrk: {WRK_THREADS} threads, {CONNECTIONS} connections, `--latency`, {args.duration} s per run after "
+        f"a {args.warmup} s warm-up on the same server; wrk shares the machine's CPUs with the server.",
+        f"- creates: `POST {CONTEXTS}` with `Authorization: Bearer {TOKEN}` and the body of the Haidy docs, "
+        "a new `external_id` per request (`benchmarks/wrk/create.lua`); gets: `GET "
+        f"{CONTEXTS}{{id}}` of one context created before.",
+        f"- mockserver: `mockserver serve --threads {THREADS}` (its default thread count) on granian (1 worker, "
+        "WSGI) and with `--server waitress`; otherwise defaults, so its access log is on and written to a file.",
+        "- bare Flask (`benchmarks/bare_app.py`): one route answering GET and POST with a constant JSON "
+        "body, served with the same granian and waitress settings: the ceiling for a Flask app here.",
+        f"- {prism}: `prism mock` of the document `mockserver openapi` prints, default options (it logs "
+        f"every request). It answers the documented example: status {statuses['create']} to creates and "
+        f"{statuses['get']} to gets, the same context every time.",
+        "- other CPU: CPU time used during the run by anything but the server, wrk and this script, in % of "
+        "one core; kernel network work that no process is charged for counts there too.",
+        "",
+        "## Machine",
+        "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+        *(f"- {name}: {value}" for name, value in facts.items()),
+        "",
+        "## Results",
+        "",
+        *results_table(runs),
+        "",
+        "## Ratios",
+        "",
+        *ratios_table(runs),
+        "",
+        "## Interpretation",
+        "",
+        *(f"- {line}" for line in interpretation(runs)),
+        "",
+    ]
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text("\n".join(lines))
+
+
+# Main -------------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run (default 2)")
+    parser.add_argument("--quiet-wait", type=int, default=60,
+                        help="at most this many seconds to wait for other processes to go quiet before a run")
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 1 or args.quiet_wait < 0:
+        parser.error("--duration and --warmup must be at least 1, --quiet-wait at least 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through `running`, stopping the server
+    WORK.mkdir(exist_ok=True)
+    ensure_wrk()
+    prism_version = ensure_prism()
+    started, facts = datetime.now(timezone.utc), machine()
+    runs = []
+    try:
+        for server in servers(dump_openapi(), prism_version):
+            runs += measure(server, args)
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped, nothing written")
+        return 130
+    print("\n".join(results_table(runs) + [""] + ratios_table(runs)))
+    write_doc(runs, args, facts, started)
+    log(f"wrote {DOC.relative_to(ROOT)}")
+    return 0 if all(run.valid for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
