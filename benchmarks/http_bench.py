@@ -399,8 +399,8 @@ def interpretation(runs: list[Run]) -> list[str]:
     for kind, bare_what in (("get", "GET"), ("create", "POST")):
         own = 1e6 / r[ms, kind].rps - 1e6 / r[bare, kind].rps
         lines.append(f"mockserver {kind}s reach {r[ms, kind].rps / r[bare, kind].rps:.0%} of a bare Flask {bare_what} "
-                     f"on the same granian settings. One Python worker runs one request at a time under the GIL, "
-                     f"so 1/throughput is server time per request: mockserver's own work costs about {own:.0f} µs "
+                     f"on the same granian settings. The worker runs Python for one request at a time (the GIL), so "
+                     f"1/throughput is roughly server time per request: mockserver's own work costs about {own:.0f} µs "
                      f"per {kind} ({1e6 / r[ms, kind].rps:.0f} µs in all).")
     lines.append(f"Against Prism, which returns the documented example and stores nothing, mockserver does "
                  f"{r[ms, 'create'].rps / r[prism, 'create'].rps:.1f}x the creates and "

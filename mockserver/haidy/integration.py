@@ -1,6 +1,8 @@
 """The page behind the integration deep link: who the patient is and what was uploaded for them."""
 
-PAGE = """<!doctype html>
+from jinja2 import Environment
+
+PAGE = Environment(autoescape=True).from_string("""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -55,4 +57,5 @@ PAGE = """<!doctype html>
 </main>
 </body>
 </html>
-"""
+""")
+"""Compiled once; every value is HTML-escaped."""

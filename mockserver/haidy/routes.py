@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Response, render_template_string, send_file
+from flask import Response, send_file
 
 from mockserver import admin
 from mockserver.api import HTML, MULTIPART, Api, Body, Reply
@@ -92,7 +92,7 @@ def integration_page(call):
     if not matches:
         raise NotFound(f"No patient context with external_id '{unique_id}' for this integration")
     best = max(matches, key=lambda match: match[0].updated_at)
-    page = render_template_string(PAGE, ctx=best[0], files=best[1], email=query["email"], metadata=metadata)
+    page = PAGE.render(ctx=best[0], files=best[1], email=query["email"], metadata=metadata)
     return Response(page, 200, mimetype=HTML)
 
 
