@@ -128,6 +128,10 @@ class LinkedWorkflow(stateful.as_state_machine()):
 
     seen: Counter = Counter()
 
+    def setup(self):
+        # Each scenario starts from a fresh mock, so a scenario replays identically when shrunk.
+        STATEFUL_APP.extensions["mockserver"].reset()
+
     def after_call(self, response, case):
         super().after_call(response, case)
         LinkedWorkflow.seen[(case.operation.label, response.status_code)] += 1

@@ -37,10 +37,19 @@ class ErrorStyle(Protocol):
     def render(self, error: ApiError) -> Any: ...
 
 
-class AuthScheme(Protocol):
-    """Finds the tenant a request acts for, or raises `Unauthorized`."""
+@dataclass(frozen=True)
+class Identity:
+    """Who a request acts as: the tenant whose state it reaches, and optionally a principal inside it
+    (a user with a role, say) for families whose rules depend on who asks."""
 
-    def authenticate(self, req, runtime) -> str: ...
+    tenant: str
+    principal: Any = None
+
+
+class AuthScheme(Protocol):
+    """Finds who a request acts as, or raises `Unauthorized`."""
+
+    def authenticate(self, req, runtime) -> Identity: ...
 
     def openapi(self) -> tuple[str, dict]: ...
 
@@ -97,12 +106,20 @@ class Call:
     """What a handler gets: validated inputs, the tenant, and access to its state."""
 
     operation: Operation
-    tenant: str | None
+    identity: Identity | None
     path: dict[str, str]
     query: dict[str, Any]
     body: Any
     files: dict[str, list[FileStorage]]
     runtime: Any
+
+    @property
+    def tenant(self) -> str | None:
+        return self.identity and self.identity.tenant
+
+    @property
+    def principal(self):
+        return self.identity and self.identity.principal
 
     def backend(self):
         """Context manager holding this tenant's family state, locked for the duration."""
@@ -114,13 +131,16 @@ class Api:
 
     def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
                  prefixes: tuple[str, ...], validation_schema: str | None = None,
-                 error_schema: str | None = None, description: str = "", public: bool = True):
+                 error_schema: str | None = None, description: str = "", public: bool = True,
+                 mounts: tuple[str, ...] = ("",)):
         self.name = name
+        self.mounts = mounts
+        """URL prefixes the operations answer under; the OpenAPI document lists the first."""
         self.title = title
         self.description = description
         self.errors = errors
         self.auth = auth
-        self.prefixes = prefixes
+        self.prefixes = tuple(m + p for m in mounts for p in prefixes)
         self.validation_schema = validation_schema
         self.error_schema = error_schema
         self.public = public
@@ -155,20 +175,26 @@ class Api:
 
         return register
 
-    def blueprint(self) -> Blueprint:
+    def register(self, app) -> dict[str, Operation]:
+        """Add the operations to `app` under every mount; return them by Flask endpoint name."""
         bp = Blueprint(self.name, __name__)
         for op in self.operations:
             bp.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(op),
                             methods=[op.method], strict_slashes=True)
-        return bp
+        endpoints = {}
+        for index, mount in enumerate(self.mounts):
+            name = self.name if index == 0 else f"{self.name}_{index}"
+            app.register_blueprint(bp, url_prefix=mount or None, name=name)
+            endpoints.update({f"{name}.{op.operation_id}": op for op in self.operations})
+        return endpoints
 
 
 def _view(op: Operation) -> Callable:
     def view(**path_params):
         runtime = current_app.extensions["mockserver"]
-        tenant = op.api.auth.authenticate(request, runtime) if op.authenticated else None
+        identity = op.api.auth.authenticate(request, runtime) if op.authenticated else None
         body, files = _read_body(op, runtime)
-        call = Call(op, tenant, path_params, _read_query(op, runtime), body, files, runtime)
+        call = Call(op, identity, path_params, _read_query(op, runtime), body, files, runtime)
         return _respond(op, op.handler(call), runtime)
 
     view.__name__ = op.operation_id

@@ -22,7 +22,9 @@ from mockserver.store import MemoryStore
 from mockserver.styles import FastApiErrors
 from mockserver.tenants import TenantDirectory
 
-FAMILIES = (haidy,)
+FAMILIES = (
+    haidy,
+)
 """Each family package exposes `api` (its declarations) and `Backend` (its per-tenant domain model)."""
 
 log = logging.getLogger("mockserver")
@@ -60,8 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     operations: dict[str, Operation] = {}
     for api in apis:
-        app.register_blueprint(api.blueprint())
-        operations.update({f"{api.name}.{op.operation_id}": op for op in api.operations})
+        operations.update(api.register(app))
         runtime.schemas.compile_all(name for op in api.operations for name in op.schema_names())
 
     public = [api for api in apis if api.public]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from mockserver.api import Identity
 from mockserver.errors import Unauthorized
 
 
 class BearerAuth:
     """`Authorization: Bearer <token>`, as Haidy (and FastAPI's HTTPBearer) expect it."""
 
-    def authenticate(self, req, runtime) -> str:
+    def authenticate(self, req, runtime) -> Identity:
         header = req.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if not header.strip():
@@ -19,7 +20,7 @@ class BearerAuth:
         tenant = runtime.tenants.resolve(token)
         if tenant is None:
             raise Unauthorized("Invalid authentication credentials", headers={"WWW-Authenticate": "Bearer"})
-        return tenant
+        return Identity(tenant)
 
     def openapi(self) -> tuple[str, dict]:
         return "bearerAuth", {"type": "http", "scheme": "bearer"}
