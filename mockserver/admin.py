@@ -1,10 +1,15 @@
-"""The admin API under /_mock/: test control that no vendor has (reset, state, tenants)."""
+"""The admin API under /_mock/: test control that no vendor has (reset, state, tenants, journal,
+faults, clock)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mockserver import __version__
 from mockserver.api import Api
-from mockserver.errors import BadRequest
+from mockserver.clock import iso
+from mockserver.errors import BadRequest, NotFound
+from mockserver.faults import FaultRule
 from mockserver.styles import FastApiErrors
 
 ERROR = "common/fastapi-error"
@@ -55,3 +60,66 @@ def provision_tenant(call):
             with call.runtime.store.session(family, tenant) as backend:
                 backend.configure(spec[family])
     return {"status": "provisioned"}
+
+
+@api.operation("GET", "/_mock/requests", summary="The request journal, oldest first, filtered",
+               query="mock/journal-query", responses={200: "mock/journal"})
+def list_requests(call):
+    return [entry.to_json() for entry in call.runtime.journal.find(**call.query)]
+
+
+@api.operation("DELETE", "/_mock/requests", summary="Empty the request journal", responses={200: "mock/ack"})
+def clear_requests(call):
+    call.runtime.journal.clear()
+    return {"status": "cleared"}
+
+
+@api.operation("POST", "/_mock/faults", summary="Add a fault rule", body="mock/fault-rule",
+               responses={201: "mock/fault-rule", 400: ERROR})
+def add_fault(call):
+    fields = {k: v for k, v in call.body.items() if k not in ("id", "matched", "fired")}
+    try:
+        rule = FaultRule(**fields)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return call.runtime.faults.add(rule).to_json(), 201
+
+
+@api.operation("GET", "/_mock/faults", summary="The fault rules with their counters", responses={200: "mock/fault-rules"})
+def list_faults(call):
+    return [rule.to_json() for rule in call.runtime.faults.rules()]
+
+
+@api.operation("DELETE", "/_mock/faults", summary="Remove every fault rule", responses={200: "mock/ack"})
+def clear_faults(call):
+    call.runtime.faults.clear()
+    return {"status": "cleared"}
+
+
+@api.operation("DELETE", "/_mock/faults/{fault_id}", summary="Remove one fault rule", responses={200: "mock/ack", 404: ERROR})
+def remove_fault(call):
+    if not call.runtime.faults.remove(call.path["fault_id"]):
+        raise NotFound("Fault rule not found")
+    return {"status": "removed"}
+
+
+@api.operation("GET", "/_mock/clock", summary="The mock's current time", responses={200: "mock/clock"})
+def get_clock(call):
+    return _clock(call.runtime.clock)
+
+
+@api.operation("POST", "/_mock/clock", summary="Freeze, advance or unfreeze the mock's time",
+               body="mock/clock-change", responses={200: "mock/clock"})
+def change_clock(call):
+    clock, change = call.runtime.clock, call.body
+    if change.get("unfreeze"):
+        clock.unfreeze()
+    if change.get("freeze"):
+        clock.freeze(datetime.fromisoformat(change["at"].replace("Z", "+00:00")) if "at" in change else None)
+    if change.get("advance_seconds"):
+        clock.advance(change["advance_seconds"])
+    return _clock(clock)
+
+
+def _clock(clock) -> dict:
+    return {"now": iso(clock.now()), "frozen": clock.frozen}

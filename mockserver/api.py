@@ -250,7 +250,7 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
         return None, {}
     if op.body.media_type == MULTIPART:
         return _read_multipart(op, runtime)
-    raw = request.get_data(cache=False)
+    raw = request.get_data()
     if not raw:
         raise RequestValidationError([FieldError(("body",), "field required", "value_error.missing")])
     mimetype = request.mimetype

@@ -14,6 +14,10 @@ class Clock:
         self._frozen: datetime | None = None
         self._offset = timedelta()
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
     def now(self) -> datetime:
         frozen = self._frozen
         return frozen if frozen is not None else datetime.now(timezone.utc) + self._offset
@@ -37,3 +41,8 @@ class Clock:
 def iso(moment: datetime) -> str:
     """`2024-01-15T10:30:00Z`: the timestamp format of the Haidy docs (UTC, whole seconds)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_millis(moment: datetime) -> str:
+    """`2024-01-15T10:30:00.123Z`: UTC with milliseconds, for logs and Rails-style APIs."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -21,6 +21,8 @@ class Config:
     validate_responses: bool = False
     """Check every JSON response against its declared schema; a mismatch is a 500 (a mock bug)."""
     access_log: bool = False
+    journal_size: int = 1000
+    """How many requests the journal keeps (oldest dropped first)."""
 
     def __post_init__(self):
         if self.auth not in ("open", "strict"):

@@ -16,7 +16,10 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from mockserver.app import create_app
+from mockserver.clock import Clock
 from mockserver.config import Config
+from mockserver.faults import FaultRule
+from mockserver.journal import Journal
 
 
 class MockServer:
@@ -39,6 +42,20 @@ class MockServer:
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
+
+    @property
+    def journal(self) -> Journal:
+        """Every request and answer since the last reset: `.find(...)`, `.assert_called(...)`."""
+        return self.runtime.journal
+
+    @property
+    def clock(self) -> Clock:
+        """The mock's time: `.freeze(at)`, `.advance(seconds)`, `.unfreeze()`; reset unfreezes it."""
+        return self.runtime.clock
+
+    def fault(self, **rule) -> FaultRule:
+        """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`."""
+        return self.runtime.faults.add(FaultRule(**rule))
 
     def stop(self) -> None:
         self._server.shutdown()
