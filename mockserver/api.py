@@ -86,6 +86,8 @@ class Operation:
     authenticated: bool
     errors: ErrorStyle
     deprecated: bool = False
+    auth: AuthScheme | None = None
+    """The scheme that authenticates this operation: the family's, or the operation's own."""
 
     @property
     def path_params(self) -> list[str]:
@@ -132,15 +134,21 @@ class Api:
     def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
                  prefixes: tuple[str, ...], validation_schema: str | None = None,
                  error_schema: str | None = None, description: str = "", public: bool = True,
-                 mounts: tuple[str, ...] = ("",)):
+                 mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
+                 json_loads: Callable[[str], Any] | None = None):
         self.name = name
+        self.hosts = hosts
+        """The vendor's real hostnames: `intercept()` sends calls to them to this fake."""
         self.mounts = mounts
         """URL prefixes the operations answer under; the OpenAPI document lists the first."""
         self.title = title
         self.description = description
         self.errors = errors
         self.auth = auth
-        self.prefixes = tuple(m + p for m in mounts for p in prefixes)
+        self.prefixes = tuple(m + p for m in mounts for p in prefixes) + tuple(m + "/" for m in mounts if m)
+        """Paths whose errors this family renders: its prefixes under every mount, and all of a non-root mount."""
+        self.json_loads = json_loads or loads
+        """Parses JSON request bodies; raises ValueError (with `pos` where known) on bad input."""
         self.validation_schema = validation_schema
         self.error_schema = error_schema
         self.public = public
@@ -149,13 +157,16 @@ class Api:
     def operation(self, method: str, path: str, *, summary: str, body: Body | str | None = None,
                   query: str | None = None, responses: dict[int, Reply | str],
                   links: dict[int, dict] | None = None, authenticated: bool = True,
-                  errors: ErrorStyle | None = None, deprecated: bool = False):
-        """Declare an endpoint. Error statuses the pipeline itself can answer are added here."""
+                  errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None):
+        """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
+
+        `auth` replaces the family's scheme for this operation (e.g. an API key that obtains the token)."""
         replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
         if isinstance(body, str):
             body = Body(body)
         automatic = {}
-        if authenticated and self.auth:
+        scheme = auth or (self.auth if authenticated else None)
+        if scheme:
             automatic[401] = self.error_schema
         if body or query:
             automatic[422] = self.validation_schema
@@ -168,8 +179,8 @@ class Api:
             self.operations.append(Operation(
                 api=self, method=method.upper(), path=path, operation_id=handler.__name__,
                 summary=summary, handler=handler, body=body, query=query, responses=replies,
-                links=links or {}, authenticated=authenticated and self.auth is not None,
-                errors=errors or self.errors, deprecated=deprecated,
+                links=links or {}, authenticated=scheme is not None,
+                errors=errors or self.errors, deprecated=deprecated, auth=scheme,
             ))
             return handler
 
@@ -192,7 +203,7 @@ class Api:
 def _view(op: Operation) -> Callable:
     def view(**path_params):
         runtime = current_app.extensions["mockserver"]
-        identity = op.api.auth.authenticate(request, runtime) if op.authenticated else None
+        identity = op.auth.authenticate(request, runtime) if op.authenticated else None
         body, files = _read_body(op, runtime)
         call = Call(op, identity, path_params, _read_query(op, runtime), body, files, runtime)
         return _respond(op, op.handler(call), runtime)
@@ -264,7 +275,7 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
         raise RequestValidationError([FieldError(
             ("body", exc.start), "request body is not valid UTF-8", "value_error.jsondecode")]) from None
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = op.api.json_loads(text)
     except ValueError as exc:
         pos = getattr(exc, "pos", 0)
         raise RequestValidationError([FieldError(
@@ -273,6 +284,11 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
     if errors:
         raise RequestValidationError(errors)
     return body, {}
+
+
+def loads(text: str):
+    """Strict JSON, as Python's json module reads it minus the NaN/Infinity extension."""
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 def _reject_constant(name: str):

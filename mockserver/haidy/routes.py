@@ -22,7 +22,7 @@ _BY_ID = {"patient_context_id": "$response.body#/id"}
 
 api = Api(
     "haidy", title="Haidy (44ai): patient contexts, files and the integration deep link",
-    errors=FastApiErrors(), auth=BearerAuth(), prefixes=("/v2/", "/integration"),
+    errors=FastApiErrors(), auth=BearerAuth(), prefixes=("/v2/", "/integration"), hosts=("api.44ai.ch", "haidy.ch"),
     validation_schema="common/fastapi-validation-error", error_schema=ERROR,
 )
 
