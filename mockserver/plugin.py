@@ -1,17 +1,18 @@
 """pytest plugin (registered by the `pytest11` entry point): a live mock for every test session.
 
-Fixtures:
-- `mockserver` (session): the mock served on a free port in a thread; state is reset before
-  every test that uses it.
-- `mockserver_client` (function): a Flask test client of the same app, no sockets.
-- `mockserver_intercept` (function): calls to the vendors' real hosts reach that app in-process.
+Fixtures (see each docstring): `mockserver_session` (the shared live mock), `mockserver` (it,
+reset for this test, or a dedicated one under `@pytest.mark.mockserver(...)`), `mockserver_client`,
+`mockserver_intercept`, and ready `requests` sessions per family (`haidy_session`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -37,29 +38,67 @@ class MockServer(MockHandle):
         self._thread.join(timeout=5)
 
 
+class ApiSession(requests.Session):
+    """A `requests.Session` bound to a base URL: `session.get("/v2/patient-contexts/")`."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]):
+        super().__init__()
+        self.base_url = base_url
+        self.headers.update(headers)
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, url if "://" in url else self.base_url + url, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockserver(**options): run this test on its own mock; options are Config fields "
+        "(auth, tenants_file, ...) plus state= (an export: dict or JSON file) and frozen_at= (datetime)")
+
+
 @pytest.fixture(scope="session")
-def mockserver() -> MockServer:
-    """The session's mock on 127.0.0.1 (free port), checking its own responses against the schemas."""
+def mockserver_session() -> MockServer:
+    """The session's shared mock (one per pytest-xdist worker), checking its answers against the schemas."""
     server = MockServer(create_app(Config(validate_responses=True)))
     yield server
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def _mockserver_reset(request: pytest.FixtureRequest) -> None:
-    """Reset before each test that uses the mock, so no test sees another's data."""
-    if {"mockserver", "mockserver_client", "mockserver_intercept"} & set(request.fixturenames):
-        request.getfixturevalue("mockserver").reset()
+@pytest.fixture
+def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -> MockServer:
+    """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
+    marker = request.node.get_closest_marker("mockserver")
+    if marker is None:
+        mockserver_session.reset()
+        yield mockserver_session
+        return
+    options = dict(marker.kwargs)
+    state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
+    server = MockServer(create_app(Config(validate_responses=True, **options)))
+    if state is not None:
+        server.runtime.store.load(state if isinstance(state, dict) else json.loads(Path(state).read_text()))
+    if frozen_at is not None:
+        server.clock.freeze(frozen_at)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def mockserver_client(mockserver: MockServer) -> FlaskClient:
-    """A Flask test client of the session's mock: in-process, no sockets, same state as `.url`."""
+    """A Flask test client of this test's mock: in-process, no sockets, same state as `.url`."""
     return mockserver.client()
 
 
 @pytest.fixture
 def mockserver_intercept(mockserver: MockServer) -> MockHandle:
-    """`requests` and `httpx` calls to the vendors' real hosts go to the session's mock, no sockets."""
+    """`requests` and `httpx` calls to the vendors' real hosts go to this test's mock, no sockets."""
     with intercept(mockserver.app) as handle:
         yield handle
+
+
+@pytest.fixture
+def haidy_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Haidy on this test's mock, sending `Authorization: Bearer test-token`."""
+    with ApiSession(mockserver.url, {"Authorization": "Bearer test-token"}) as session:
+        yield session

@@ -44,3 +44,59 @@ def test_same_server_for_the_whole_session(pytester):
         """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_marker_gives_one_test_its_own_configured_mock(pytester):
+    pytester.makepyfile(
+        """
+        from datetime import datetime, timezone
+
+        import pytest
+        import requests
+
+        STATE = {"tenants": {"seeded": {"haidy": {"patient_groups": ["sqmcrfbv6fx4g04"], "integrations": [],
+                 "patient_contexts": [{"id": "ctx_seeded000001", "external_id": "s-1", "patient_group": "sqmcrfbv6fx4g04",
+                                       "name": "Seeded", "birth_date": None, "gender": None, "file_ids": [],
+                                       "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}],
+                 "files": []}}}}
+
+        @pytest.mark.mockserver(state=STATE, frozen_at=datetime(2031, 1, 1, tzinfo=timezone.utc))
+        def test_seeded_and_frozen(mockserver, mockserver_session):
+            assert mockserver is not mockserver_session
+            got = requests.get(mockserver.url + "/v2/patient-contexts/ctx_seeded000001",
+                               headers={"Authorization": "Bearer seeded"})
+            assert got.json()["name"] == "Seeded"
+            assert requests.get(mockserver.url + "/_mock/clock").json()["now"] == "2031-01-01T00:00:00Z"
+
+        @pytest.mark.mockserver(auth="strict", tenants_file="PLACEHOLDER")
+        def test_strict_marker(mockserver):
+            r = requests.get(mockserver.url + "/v2/patient-contexts/", headers={"Authorization": "Bearer nobody"})
+            assert r.status_code == 401
+
+        def test_haidy_session_is_ready(haidy_session, mockserver):
+            created = haidy_session.post("/v2/patient-contexts/", json={"external_id": "x", "patient_group": "sqmcrfbv6fx4g04"})
+            assert created.status_code == 200
+            mockserver.journal.assert_called("POST", "/v2/patient-contexts/", times=1)
+        """.replace("PLACEHOLDER", str(pytester.path / "strict.json"))
+    )
+    (pytester.path / "strict.json").write_text('{"tenants": {"acme": {"tokens": ["acme-key"]}}}')
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_parallel_workers_each_get_their_own_mock(pytester):
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+        import requests
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_isolated(haidy_session, mockserver, n):
+            assert haidy_session.get("/v2/patient-contexts/").json() == []
+            body = {"external_id": "same", "patient_group": "sqmcrfbv6fx4g04"}
+            assert haidy_session.post("/v2/patient-contexts/", json=body).status_code == 200
+            assert os.environ["PYTEST_XDIST_WORKER"] in ("gw0", "gw1")
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
