@@ -50,7 +50,29 @@ class ApiSession(requests.Session):
         return super().request(method, url if "://" in url else self.base_url + url, *args, **kwargs)
 
 
+_SEEN = pytest.StashKey[list]()
+"""Journal entries of every test, kept for the coverage report (each test's reset clears the journal)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("mockserver").addoption(
+        "--mockserver-coverage", action="store_true",
+        help="report which documented operations and status codes the tests exercised on the mock")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    seen = config.stash.get(_SEEN, None)
+    if seen is None:
+        return
+    from mockserver.coverage import CoverageReport
+
+    document = create_app().test_client().get("/openapi.json").get_json()
+    terminalreporter.write_line(CoverageReport.build(document, seen).render())
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--mockserver-coverage", default=False):
+        config.stash[_SEEN] = []
     config.addinivalue_line(
         "markers",
         "mockserver(**options): run this test on its own mock; options are Config fields "
@@ -70,18 +92,22 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
     """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
     marker = request.node.get_closest_marker("mockserver")
     if marker is None:
-        mockserver_session.reset()
-        yield mockserver_session
-        return
-    options = dict(marker.kwargs)
-    state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
-    server = MockServer(create_app(Config(validate_responses=True, **options)))
-    if state is not None:
-        server.runtime.store.load(state if isinstance(state, dict) else json.loads(Path(state).read_text()))
-    if frozen_at is not None:
-        server.clock.freeze(frozen_at)
+        server = mockserver_session
+        server.reset()
+    else:
+        options = dict(marker.kwargs)
+        state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
+        server = MockServer(create_app(Config(validate_responses=True, **options)))
+        if state is not None:
+            server.runtime.store.load(state if isinstance(state, dict) else json.loads(Path(state).read_text()))
+        if frozen_at is not None:
+            server.clock.freeze(frozen_at)
     yield server
-    server.stop()
+    seen = request.config.stash.get(_SEEN, None)
+    if seen is not None:
+        seen.extend(server.journal.find())
+    if server is not mockserver_session:
+        server.stop()
 
 
 @pytest.fixture

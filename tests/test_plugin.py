@@ -100,3 +100,25 @@ def test_parallel_workers_each_get_their_own_mock(pytester):
     )
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=6)
+
+
+def test_coverage_option_reports_exercised_and_missing_statuses(pytester):
+    pytester.makepyfile(
+        """
+        def test_create_twice(haidy_session):
+            body = {"external_id": "c", "patient_group": "sqmcrfbv6fx4g04"}
+            haidy_session.post("/v2/patient-contexts/", json=body)
+            haidy_session.post("/v2/patient-contexts/", json=body)
+
+        def test_missing(haidy_session):
+            haidy_session.get("/v2/patient-contexts/ctx_nope")
+        """
+    )
+    result = pytester.runpytest_subprocess("--mockserver-coverage", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.re_match_lines([
+        r".*mockserver coverage: 3/\d+ documented \(operation, status\) pairs exercised",
+        r".*POST\s+/v2/patient-contexts/\s+200x1, 400x1\s+missing 401, 413, 422",
+        r".*GET\s+/v2/patient-contexts/\{patient_context_id\}\s+404x1\s+missing 200, 401",
+        r".*POST\s+/v2/patient-files/upload/\{patient_context_id\}\s+-\s+never called",
+    ], consecutive=False)
