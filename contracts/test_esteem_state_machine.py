@@ -1,0 +1,151 @@
+"""Esteem's access rules and paging against a plain Python model, driven by a Hypothesis state machine.
+
+A staff of two practices (supervisors, users, an admin; `POST /_mock/tenants/esteem`) plus walk-in
+tokens that open auth enrols as users of their own practices. Random users create patients, get
+patients assigned, change role or practice; after each step the mock and the model agree:
+
+- every get, update and gauge list answers 200 if the user may see the patient (admin: all;
+  supervisor: their practice's; user: created or assigned), 403 if the patient exists but they
+  may not, 404 if it does not exist;
+- paging through the list with any page size (and a name search) yields every visible, matching
+  patient exactly once, by id, with consistent counts, and a page past the end is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule
+
+from contracts.support import examples, open_app
+
+APP = open_app()
+STAFF = {  # token: (role, practice)
+    "a-supervisor": ("supervisor", "A"), "a-user-1": ("user", "A"), "a-user-2": ("user", "A"),
+    "b-supervisor": ("supervisor", "B"), "b-user": ("user", "B"), "admin": ("admin", "HQ"),
+}
+WALK_INS = ("walk-in-1", "walk-in-2")
+TOKENS = tuple(STAFF) + WALK_INS
+NAMES = (("Ann", "Lee"), ("Anna", "Park"), ("Bob", "Stone"), ("Lee", "Annis"))
+FORBIDDEN = {"errors": "You are not authorized to access this patient"}
+NOT_FOUND = {"errors": "Patient not found"}
+
+
+@dataclass
+class Person:
+    role: str
+    practice: str
+    caseload: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Patient:
+    id: int
+    practice: str
+    creator: str
+    first: str
+    last: str
+
+
+def may_see(person: Person, token: str, patient: Patient) -> bool:
+    """The issue's rules, restated independently of the mock's code."""
+    if person.role == "admin":
+        return True
+    if person.role == "supervisor":
+        return patient.practice == person.practice
+    return patient.creator == token or patient.id in person.caseload
+
+
+def provision(users: list[dict]) -> None:
+    assert APP.test_client().post("/_mock/tenants/esteem", json={"esteem": {"users": users}}).status_code == 200
+
+
+class EsteemAccess(RuleBasedStateMachine):
+    patient_ids = Bundle("patient_ids")
+
+    @initialize()
+    def start(self):
+        APP.extensions["mockserver"].reset()
+        self.client = APP.test_client()
+        provision([{"token": t, "role": r, "practice": p} for t, (r, p) in STAFF.items()])
+        self.people = {t: Person(r, p) for t, (r, p) in STAFF.items()}
+        self.patients: dict[int, Patient] = {}
+
+    def person(self, token: str) -> Person:
+        """Walk-ins are enrolled on their first request: a user of a practice of their own."""
+        return self.people.setdefault(token, Person("user", f"own:{token}"))
+
+    def call(self, method: str, url: str, token: str, **kwargs):
+        return self.client.open(url, method=method, headers={"X-User-Token": token}, **kwargs)
+
+    @rule(target=patient_ids, who=st.sampled_from(TOKENS), name=st.sampled_from(NAMES))
+    def create(self, who, name):
+        body = {"patient": {"first_name": name[0], "last_name": name[1], "date_of_birth": "1990-01-01"}}
+        resp = self.call("POST", "/v1/patients", who, json=body)
+        assert resp.status_code == 201, resp.get_json()
+        patient = Patient(resp.get_json()["id"], self.person(who).practice, who, *name)
+        assert patient.id not in self.patients
+        self.patients[patient.id] = patient
+        return patient.id
+
+    @rule(who=st.sampled_from(TOKENS), patient_id=patient_ids)
+    def assign(self, who, patient_id):
+        provision([{"token": who, "patients": [patient_id]}])
+        self.person(who).caseload.add(patient_id)
+
+    @rule(who=st.sampled_from(TOKENS), role=st.sampled_from(["user", "supervisor", "admin"]),
+          practice=st.sampled_from([None, "A", "B"]))
+    def change(self, who, role, practice):
+        provision([{"token": who, "role": role, **({"practice": practice} if practice else {})}])
+        person = self.person(who)
+        person.role, person.practice = role, practice or person.practice
+
+    @rule(who=st.sampled_from(TOKENS), patient_id=patient_ids | st.integers(1, 2000),
+          how=st.sampled_from(["get", "update", "gauges"]))
+    def access(self, who, patient_id, how):
+        method, url, kwargs = {
+            "get": ("GET", f"/v1/patients/{patient_id}", {}),
+            "update": ("PUT", f"/v1/patients/{patient_id}", {"json": {"patient": {"gender": "female"}}}),
+            "gauges": ("GET", f"/v1/patients/{patient_id}/gauges", {}),
+        }[how]
+        resp = self.call(method, url, who, **kwargs)
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            assert (resp.status_code, resp.get_json()) == (404, NOT_FOUND)
+        elif may_see(self.person(who), who, patient):
+            assert resp.status_code == 200, resp.get_json()
+            if how != "gauges":
+                assert resp.get_json()["id"] == patient_id
+        else:
+            assert (resp.status_code, resp.get_json()) == (403, FORBIDDEN)
+
+    @rule(who=st.sampled_from(TOKENS), page_size=st.integers(1, 7), search=st.sampled_from([None, "ann", "LEE", "ann lee"]))
+    def page_through(self, who, page_size, search):
+        person = self.person(who)
+        term = (search or "").casefold()
+        expected = [p.id for _, p in sorted(self.patients.items()) if may_see(person, who, p) and (
+            not term or any(term in text.casefold() for text in (p.first, p.last, f"{p.first} {p.last}")))]
+        seen, page = [], 1
+        query = {"page_size": page_size, **({"search": search} if search else {})}
+        while True:
+            body = self.call("GET", "/v1/patients", who, query_string={**query, "page": page}).get_json()
+            assert body["meta"] == {"page": page, "page_size": page_size, "total_count": len(expected),
+                                    "total_pages": -(-len(expected) // page_size)}
+            if not body["patients"]:
+                break
+            assert len(body["patients"]) <= page_size
+            seen += [p["id"] for p in body["patients"]]
+            page += 1
+        assert seen == expected  # each visible patient exactly once, in id order
+        assert page == body["meta"]["total_pages"] + 1
+
+
+@pytest.mark.slow
+def test_access_rules_and_paging_hold_for_every_user():
+    EsteemAccess.TestCase.settings = settings(
+        max_examples=examples(25), stateful_step_count=25, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    EsteemAccess.TestCase().runTest()

@@ -1,0 +1,339 @@
+"""Esteem's world: practices, users with roles, patients, their gauges, and who may see which patient.
+
+One world per server, shared by all its users: access depends on who asks, and a patient someone
+may not see answers 403 (as the docs prescribe), not 404. Plain Python, no HTTP: the routes
+translate requests into these calls and results into JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+
+from mockserver.clock import Clock, iso_millis
+from mockserver.errors import ApiError, Forbidden, NotFound
+
+FIRST_PATIENT_ID = 1049
+FIRST_GAUGE_ID = 456
+"""The docs' ids: in a fresh world the first patient created is the docs' 1049, so their examples run in order."""
+
+ROLES = ("user", "supervisor", "admin")
+
+GAUGE_SCALES = {
+    "mood": (1, 10),
+    "anxiety": (1, 10),
+    "energy": (1, 10),
+    "sleep_quality": (1, 10),
+    "pain": (0, 10),
+    "medication_adherence": (0, 100),
+    "social_interaction": (1, 10),
+}
+"""The documented gauge types and their scales (pain is the 0-10 numeric rating scale, adherence a percentage)."""
+
+ADDRESS_FIELDS = ("street", "city", "state", "zip_code")
+PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "phone", "email", "address")
+"""What a create or update may set (Rails strong parameters): anything else in the body is dropped."""
+
+PATIENT_NOT_FOUND = "Patient not found"
+PATIENT_FORBIDDEN = "You are not authorized to access this patient"
+_PHONE_LIKE = re.compile(r"[\d\s().+-]*\d[\d\s().+-]*")
+
+
+class RecordInvalid(ApiError):
+    """422 with a Rails model's errors, `{attribute: [messages]}` (ActiveRecord::RecordInvalid)."""
+
+    status = 422
+    code = "RecordInvalid"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("Validation failed")
+        self.errors = errors
+
+
+@dataclass
+class Practice:
+    id: int
+    name: str
+
+
+@dataclass
+class User:
+    id: int
+    token: str
+    role: str
+    practice_id: int
+    name: str | None = None
+    patient_ids: set[int] = field(default_factory=set)
+    """The caseload: patients assigned to this user (they may not exist yet)."""
+
+    def may_see(self, patient: "Patient") -> bool:
+        if self.role == "admin":
+            return True
+        if self.role == "supervisor":
+            return patient.practice_id == self.practice_id
+        return patient.created_by == self.id or patient.id in self.patient_ids
+
+
+@dataclass
+class Patient:
+    id: int
+    practice_id: int
+    created_by: int
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    gender: str | None
+    phone: str | None
+    email: str | None
+    address: dict | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def age(self, today: date) -> int:
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    def matches(self, term: str) -> bool:
+        """Case-insensitive substring of a name, the full name, email or phone; phone-like terms also by digits."""
+        term = term.casefold()
+        texts = (self.first_name, self.last_name, f"{self.first_name} {self.last_name}", self.email or "", self.phone or "")
+        if any(term in text.casefold() for text in texts):
+            return True
+        digits = re.sub(r"\D", "", term)
+        return bool(_PHONE_LIKE.fullmatch(term) and digits in re.sub(r"\D", "", self.phone or ""))
+
+    def to_json(self, today: date) -> dict:
+        address = self.address and {k: self.address.get(k) for k in ADDRESS_FIELDS}
+        return {
+            "id": self.id, "first_name": self.first_name, "last_name": self.last_name,
+            "date_of_birth": self.date_of_birth.isoformat(), "age": self.age(today), "gender": self.gender,
+            "phone": self.phone, "email": self.email, "address": address, "active": self.active,
+            "created_at": iso_millis(self.created_at), "updated_at": iso_millis(self.updated_at),
+        }
+
+
+@dataclass
+class Gauge:
+    id: int
+    patient_id: int
+    gauge_type: str
+    value: int
+    recorded_at: datetime
+    notes: str | None
+    created_at: datetime
+
+    def to_json(self) -> dict:
+        low, high = GAUGE_SCALES[self.gauge_type]
+        return {
+            "id": self.id, "patient_id": self.patient_id, "gauge_type": self.gauge_type, "value": self.value,
+            "scale_min": low, "scale_max": high, "recorded_at": iso_millis(self.recorded_at), "notes": self.notes,
+            "created_at": iso_millis(self.created_at),
+        }
+
+
+@dataclass
+class Page:
+    patients: list[Patient]
+    page: int
+    page_size: int
+    total_count: int
+
+    @property
+    def total_pages(self) -> int:
+        return -(-self.total_count // self.page_size)
+
+
+class EsteemWorld:
+    """Everything Esteem holds. The store serialises calls, so methods need no locking of their own."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.practices: dict[int, Practice] = {}
+        self.users: dict[int, User] = {}
+        self.patients: dict[int, Patient] = {}
+        self.gauges: dict[int, Gauge] = {}
+        self._tokens: dict[str, User] = {}
+
+    def configure(self, settings: dict) -> "EsteemWorld":
+        """Add or change the users of a tenants file or of `POST /_mock/tenants/esteem`."""
+        for spec in settings.get("users", []):
+            self.upsert_user(**spec)
+        return self
+
+    # -- users and practices ---------------------------------------------------------------------
+
+    def authenticate(self, token: str, *, enrol: bool) -> User | None:
+        """The token's user; with `enrol` (open auth) an unknown token becomes a user of its own new practice."""
+        user = self._tokens.get(token)
+        if user is None and enrol:
+            user = self.upsert_user(token)
+        return user
+
+    def upsert_user(self, token: str, role: str | None = None, practice: str | None = None,
+                    name: str | None = None, patients: list[int] = ()) -> User:
+        """Create the token's user or change what is given. A new user without a practice gets its own."""
+        user = self._tokens.get(token)
+        if user is None:
+            practice_id = self._practice(practice or f"Practice of {token}")
+            user = User(self._next(self.users, 1), token, role or "user", practice_id, name)
+            self.users[user.id] = user
+            self._tokens[token] = user
+        else:
+            user.role = role or user.role
+            user.practice_id = self._practice(practice) if practice else user.practice_id
+            user.name = name or user.name
+        user.patient_ids.update(patients)
+        return user
+
+    def _practice(self, name: str) -> int:
+        found = next((p for p in self.practices.values() if p.name == name), None)
+        if found is None:
+            found = Practice(self._next(self.practices, 1), name)
+            self.practices[found.id] = found
+        return found.id
+
+    # -- patients --------------------------------------------------------------------------------
+
+    def patient(self, user: User, patient_id: int) -> Patient:
+        """404 if there is no such patient, 403 if there is but `user` may not see it."""
+        found = self.patients.get(patient_id)
+        if found is None:
+            raise NotFound(PATIENT_NOT_FOUND)
+        if not user.may_see(found):
+            raise Forbidden(PATIENT_FORBIDDEN)
+        return found
+
+    def list_patients(self, user: User, page: int, page_size: int, search: str | None = None) -> Page:
+        """The patients `user` may see, by id, one page of them; a page past the end is empty."""
+        term = (search or "").strip()
+        visible = [p for _, p in sorted(self.patients.items())
+                   if user.may_see(p) and (not term or p.matches(term))]
+        start = (page - 1) * page_size
+        return Page(visible[start:start + page_size], page, page_size, len(visible))
+
+    def create_patient(self, user: User, attrs: dict) -> Patient:
+        """A patient of the creator's practice; `attrs` has the required fields (the schema checked them)."""
+        now = _millis(self.clock.now())
+        fields = {"gender": None, "phone": None, "email": None, "address": None, **self._patient_values(attrs, None)}
+        patient = Patient(id=self._next(self.patients, FIRST_PATIENT_ID), practice_id=user.practice_id,
+                          created_by=user.id, active=True, created_at=now, updated_at=now, **fields)
+        self.patients[patient.id] = patient
+        return patient
+
+    def update_patient(self, user: User, patient_id: int, attrs: dict) -> Patient:
+        """Change the given fields; `updated_at` moves only if something changed (as in Rails)."""
+        patient = self.patient(user, patient_id)
+        values = self._patient_values(attrs, patient.address)
+        changed = {k: v for k, v in values.items() if getattr(patient, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(patient, key, value)
+            patient.updated_at = _millis(self.clock.now())
+        return patient
+
+    def _patient_values(self, attrs: dict, address: dict | None) -> dict:
+        """The permitted fields of `attrs` as stored values; a birth date in the future is invalid."""
+        values = {k: attrs[k] for k in PATIENT_FIELDS if k in attrs}
+        if "date_of_birth" in values:
+            values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
+            if values["date_of_birth"] > self.clock.now().date():
+                raise RecordInvalid({"date_of_birth": ["can't be in the future"]})
+        if values.get("address") is not None:
+            given = values["address"]
+            values["address"] = {k: given.get(k, (address or {}).get(k)) for k in ADDRESS_FIELDS}
+        return values
+
+    # -- gauges ----------------------------------------------------------------------------------
+
+    def list_gauges(self, user: User, patient_id: int, gauge_type: str | None = None,
+                    start_date: date | None = None, end_date: date | None = None) -> list[Gauge]:
+        """The patient's gauges by time recorded; both dates are whole UTC days, inclusive."""
+        patient = self.patient(user, patient_id)
+        found = [g for g in self.gauges.values() if g.patient_id == patient.id
+                 and (gauge_type is None or g.gauge_type == gauge_type)
+                 and (start_date is None or g.recorded_at.date() >= start_date)
+                 and (end_date is None or g.recorded_at.date() <= end_date)]
+        return sorted(found, key=lambda g: (g.recorded_at, g.id))
+
+    def add_gauge(self, user: User, patient_id: int, attrs: dict) -> Gauge:
+        """A reading within its type's scale, recorded now unless `recorded_at` says when (not in the future)."""
+        patient = self.patient(user, patient_id)
+        now = _millis(self.clock.now())
+        low, high = GAUGE_SCALES[attrs["gauge_type"]]
+        value = attrs["value"]
+        errors = {}
+        if value < low:
+            errors["value"] = [f"must be greater than or equal to {low}"]
+        elif value > high:
+            errors["value"] = [f"must be less than or equal to {high}"]
+        recorded_at = now
+        if attrs.get("recorded_at") is not None:
+            recorded_at = _timestamp(attrs["recorded_at"])
+            if recorded_at is None:
+                errors["recorded_at"] = ["must be a valid timestamp"]
+            elif recorded_at > now:
+                errors["recorded_at"] = ["can't be in the future"]
+        if errors:
+            raise RecordInvalid(errors)
+        gauge = Gauge(self._next(self.gauges, FIRST_GAUGE_ID), patient.id, attrs["gauge_type"], int(value),
+                      _millis(recorded_at), attrs.get("notes"), now)
+        self.gauges[gauge.id] = gauge
+        return gauge
+
+    @staticmethod
+    def _next(table: dict[int, object], first: int) -> int:
+        return max(table, default=first - 1) + 1
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def to_state(self) -> dict:
+        return {
+            "practices": [asdict(p) for p in self.practices.values()],
+            "users": [{**asdict(u), "patient_ids": sorted(u.patient_ids)} for u in self.users.values()],
+            "patients": [{**asdict(p), "date_of_birth": p.date_of_birth.isoformat(),
+                          "created_at": iso_millis(p.created_at), "updated_at": iso_millis(p.updated_at)}
+                         for p in self.patients.values()],
+            "gauges": [{**asdict(g), "recorded_at": iso_millis(g.recorded_at), "created_at": iso_millis(g.created_at)}
+                       for g in self.gauges.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, clock: Clock) -> "EsteemWorld":
+        world = cls(clock)
+        for raw in state.get("practices", []):
+            practice = Practice(**raw)
+            world.practices[practice.id] = practice
+        for raw in state.get("users", []):
+            user = User(**{**raw, "patient_ids": set(raw.get("patient_ids", []))})
+            world.users[user.id] = world._tokens[user.token] = user
+        for raw in state.get("patients", []):
+            patient = Patient(**{**raw, "date_of_birth": date.fromisoformat(raw["date_of_birth"]),
+                                 "created_at": _stamp(raw["created_at"]), "updated_at": _stamp(raw["updated_at"])})
+            world.patients[patient.id] = patient
+        for raw in state.get("gauges", []):
+            gauge = Gauge(**{**raw, "recorded_at": _stamp(raw["recorded_at"]), "created_at": _stamp(raw["created_at"])})
+            world.gauges[gauge.id] = gauge
+        return world
+
+
+def _timestamp(text: str) -> datetime | None:
+    """An RFC 3339 timestamp as UTC (no offset means UTC), or None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.upper())
+        return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1..9999
+        return None
+
+
+def _stamp(text: str) -> datetime:
+    moment = _timestamp(text)
+    if moment is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    return moment
+
+
+def _millis(moment: datetime) -> datetime:
+    """Stored as shown: the API's timestamps have milliseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

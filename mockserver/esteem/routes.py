@@ -1,0 +1,96 @@
+"""Esteem over HTTP: the documented /v1 patient and gauge endpoints, declared once, translated to the model."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from mockserver.api import Api
+from mockserver.errors import NotFound
+from mockserver.esteem.auth import UserTokenAuth
+from mockserver.esteem.errors import RailsErrors
+from mockserver.esteem.models import PATIENT_NOT_FOUND
+
+ERROR = "esteem/error"
+PATIENT = "esteem/patient"
+PATIENT_QUERY = "esteem/patient-query"
+_BY_ID = {"id": "$response.body#/id"}
+_BY_PATIENT_ID = {"patient_id": "$response.body#/id"}
+
+api = Api(
+    "esteem", title="Esteem General API: patients and their gauges",
+    errors=RailsErrors(), auth=UserTokenAuth(), prefixes=("/v1/",), hosts=("api.esteem.health",),
+    validation_schema="esteem/validation-errors", error_schema=ERROR,
+)
+
+
+@api.operation("GET", "/v1/patients", summary="List the patients the user may see, a page at a time",
+               query=PATIENT_QUERY, responses={200: "esteem/patient-list"})
+def list_patients(call):
+    """A user sees the patients they created or are assigned to, a supervisor their practice's, an admin all."""
+    query = {**_defaults(call.runtime.schemas.schema(PATIENT_QUERY)), **call.query}
+    with call.backend() as esteem:
+        page = esteem.list_patients(call.principal, **query)
+        today = esteem.clock.now().date()
+    return {"patients": [p.to_json(today) for p in page.patients],
+            "meta": {"page": page.page, "page_size": page.page_size, "total_count": page.total_count,
+                     "total_pages": page.total_pages}}
+
+
+@api.operation(
+    "POST", "/v1/patients", summary="Create a patient", body="esteem/patient-create",
+    responses={201: PATIENT},
+    links={201: {
+        "GetPatient": {"operationId": "get_patient", "parameters": _BY_ID},
+        "UpdatePatient": {"operationId": "update_patient", "parameters": _BY_ID},
+        "ListPatientGauges": {"operationId": "list_patient_gauges", "parameters": _BY_PATIENT_ID},
+        "CreatePatientGauge": {"operationId": "create_patient_gauge", "parameters": _BY_PATIENT_ID},
+    }},
+)
+def create_patient(call):
+    """The patient belongs to the creator's practice; a birth date in the future is refused."""
+    with call.backend() as esteem:
+        patient = esteem.create_patient(call.principal, call.body["patient"])
+        return patient.to_json(esteem.clock.now().date()), 201
+
+
+@api.operation("GET", "/v1/patients/{id}", summary="Get a patient's details",
+               responses={200: PATIENT, 403: ERROR, 404: ERROR})
+def get_patient(call):
+    with call.backend() as esteem:
+        return esteem.patient(call.principal, _id(call.path["id"])).to_json(esteem.clock.now().date())
+
+
+@api.operation("PUT", "/v1/patients/{id}", summary="Update a patient: any subset of the create fields",
+               body="esteem/patient-update", responses={200: PATIENT, 403: ERROR, 404: ERROR})
+def update_patient(call):
+    with call.backend() as esteem:
+        patient = esteem.update_patient(call.principal, _id(call.path["id"]), call.body["patient"])
+        return patient.to_json(esteem.clock.now().date())
+
+
+@api.operation("GET", "/v1/patients/{patient_id}/gauges", summary="List a patient's gauges",
+               query="esteem/gauge-query", responses={200: "esteem/gauge-list", 403: ERROR, 404: ERROR})
+def list_patient_gauges(call):
+    filters = {k: date.fromisoformat(v) if k.endswith("_date") else v for k, v in call.query.items()}
+    with call.backend() as esteem:
+        return [g.to_json() for g in esteem.list_gauges(call.principal, _id(call.path["patient_id"]), **filters)]
+
+
+@api.operation("POST", "/v1/patients/{patient_id}/gauges", summary="Record a gauge reading for a patient",
+               body="esteem/gauge-create", responses={201: "esteem/gauge", 403: ERROR, 404: ERROR})
+def create_patient_gauge(call):
+    """Not in the docs, which offer no way to put gauges in; validated against the gauge type's scale."""
+    with call.backend() as esteem:
+        return esteem.add_gauge(call.principal, _id(call.path["patient_id"]), call.body["gauge"]).to_json(), 201
+
+
+def _id(raw: str) -> int:
+    """Ids are integers (a bigint: at most 18 digits); anything else names no patient."""
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise NotFound(PATIENT_NOT_FOUND)
+    return int(raw)
+
+
+def _defaults(schema: dict) -> dict:
+    return {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
