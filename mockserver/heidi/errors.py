@@ -1,0 +1,19 @@
+"""Heidi's error body, `{"detail": {"msg": ..., "type": ...}}`, for every error a Heidi route answers."""
+
+from __future__ import annotations
+
+from mockserver.errors import ApiError, RequestValidationError
+from mockserver.styles import field_json
+
+
+class HeidiErrors:
+    """`type` is the error's code (Heidi names its exception class). A 422 keeps that shape: `msg` names
+    every invalid field, and `errors` lists them as FastAPI would, for clients that want them one by one."""
+
+    media_type = "application/json"
+
+    def render(self, error: ApiError) -> dict:
+        if isinstance(error, RequestValidationError):
+            msg = "; ".join(f"{' -> '.join(map(str, e.loc))}: {e.msg}" for e in error.errors)
+            return {"detail": {"msg": msg, "type": error.code, "errors": [field_json(e) for e in error.errors]}}
+        return {"detail": {"msg": error.message, "type": error.code}}

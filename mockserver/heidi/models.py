@@ -1,0 +1,330 @@
+"""Heidi's state and rules for one tenant: patient profiles, sessions and linked Heidi accounts.
+
+Plain Python, no HTTP: the routes translate requests into these calls and results into JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+
+from mockserver.clock import Clock
+from mockserver.errors import BadRequest, NotFound
+from mockserver.resources import data_dir
+
+EHR_PROVIDER = "mockserver"
+"""The EHR provider of every profile and session: in reality, the integration that owns the API key."""
+
+PROFILE_FIELDS = ("first_name", "last_name", "birth_date", "gender", "ehr_patient_id", "phone", "email",
+                  "patient_sex_code", "identifiers", "demographic_string", "remember_consent", "additional_context")
+"""What POST and PATCH /patient-profiles may set."""
+
+SESSION_FIELDS = ("duration", "language_code", "output_language_code", "transcribe_mode", "clinician_notes",
+                  "ehr_patient_id", "ehr_appt_id", "generate_output_without_recording", "recording_status",
+                  "session_status", "is_consent", "created_time_local", "linked_sessions_for_context")
+"""What PATCH /sessions/{id} may set besides `patient` (which it merges)."""
+
+
+def profile_not_found() -> NotFound:
+    return NotFound("Patient profile not found", code="PatientProfileNotFoundError")
+
+
+def session_not_found(session_id: str | None = None) -> NotFound:
+    return NotFound("Session not found" if session_id is None else f"Session {session_id} not found",
+                    code="SessionNotFoundError")
+
+
+def stamp(moment: datetime) -> str:
+    """`2024-12-11T03:57:57.921000`: Heidi's timestamps (UTC, microseconds, no offset)."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    """The user of the integrator's system a JWT acts for (`third_party_internal_id` from `GET /jwt`)."""
+
+    third_party_internal_id: str
+    email: str | None = None
+
+    @property
+    def heidi_id(self) -> str:
+        """A stable 24-hex id for the user, shown as a profile's `managed_by`."""
+        return hashlib.sha256(self.third_party_internal_id.encode()).hexdigest()[:24]
+
+
+@dataclass
+class PatientProfile:
+    id: str
+    managed_by: str
+    ehr_provider: str
+    fields: dict
+    """Every name of PROFILE_FIELDS, None where unset."""
+
+    def to_json(self, session_count: int | None = None) -> dict:
+        out = {"id": self.id, "source": "EHR", "managed_by": self.managed_by, **self.fields}
+        if session_count is not None:
+            out["session_count"] = session_count
+        return out
+
+
+def _blank_patient() -> dict:
+    return {"name": "", "gender": None, "dob": None, "demographic_details": None}
+
+
+@dataclass
+class Session:
+    session_id: str
+    session_name: str
+    owner: str
+    """`third_party_internal_id` of the API user who created it."""
+    ehr_provider: str
+    created_at: datetime
+    updated_at: datetime
+    patient_profile_id: str | None = None
+    patient: dict = field(default_factory=_blank_patient)
+    duration: float = 0
+    language_code: str = "en"
+    output_language_code: str = "en"
+    transcribe_mode: str | None = None
+    clinician_notes: list[str] = field(default_factory=list)
+    ehr_patient_id: str | None = None
+    ehr_appt_id: str | None = None
+    generate_output_without_recording: bool | None = None
+    recording_status: str | None = None
+    session_status: str | None = None
+    is_consent: bool | None = None
+    created_time_local: str | None = None
+    linked_sessions_for_context: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"session_id": self.session_id, "session_name": self.session_name,
+                "created_at": stamp(self.created_at), "updated_at": stamp(self.updated_at)}
+
+    def to_json(self) -> dict:
+        return {
+            **self.summary(), "patient": dict(self.patient), "audio": [], "clinician_notes": list(self.clinician_notes),
+            "consult_note": {
+                "status": "CREATED", "result": "", "heading": "Note", "brain": "RIGHT", "voice_style": None,
+                "generation_method": "TEMPLATE", "template_id": None, "ai_command_id": None, "ai_command_text": None,
+                "feedback": None, "dictation_cleanup_mode": None,
+            },
+            "duration": self.duration, "language_code": self.language_code,
+            "output_language_code": self.output_language_code, "documents": None, "ehr_appt_id": self.ehr_appt_id,
+            "ehr_provider": self.ehr_provider, "ehr_patient_id": self.ehr_patient_id,
+            "transcribe_mode": self.transcribe_mode,
+            "generate_output_without_recording": self.generate_output_without_recording,
+            "recording_status": self.recording_status, "session_status": self.session_status,
+            "is_consent": self.is_consent, "created_time_local": self.created_time_local,
+            "linked_sessions_for_context": list(self.linked_sessions_for_context),
+        }
+
+
+@dataclass
+class LinkedAccount:
+    kinde_user_id: str
+    email: str | None
+    third_party_internal_id: str
+    linked_at: datetime
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "linked_at": stamp(self.linked_at)}
+
+
+@dataclass
+class Page:
+    sessions: list[Session]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.page_size < self.total
+
+    def to_json(self) -> dict:
+        return {"sessions": [s.to_json() for s in self.sessions], "count": len(self.sessions),
+                "total_count": self.total, "next_page": self.page + 1 if self.has_next else None,
+                "has_next_page": self.has_next}
+
+
+class HeidiBackend:
+    """One tenant's Heidi data. The store serialises calls, so methods need no locking of their own."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.profiles: dict[str, PatientProfile] = {}
+        self.sessions: dict[str, Session] = {}
+        """In creation order."""
+        self.accounts: dict[str, LinkedAccount] = {}
+        """By the API user's third_party_internal_id."""
+        self._new = True
+
+    def configure(self, settings: dict) -> "HeidiBackend":
+        """A new tenant starts with the docs' example profile and sessions, so the docs' requests run
+        as written. (API keys are resolved by the tenant directory; nothing else to provision.)"""
+        if self._new:
+            self._load(_doc_examples())
+        return self
+
+    # -- patient profiles ----------------------------------------------------------------------
+
+    def create_profile(self, user: ApiUser, values: dict) -> PatientProfile:
+        profile = PatientProfile(secrets.token_hex(12), user.heidi_id, EHR_PROVIDER,
+                                 {name: values.get(name) for name in PROFILE_FIELDS})
+        self.profiles[profile.id] = profile
+        return profile
+
+    def profile(self, profile_id: str) -> PatientProfile:
+        profile = self.profiles.get(profile_id)
+        if profile is None:
+            raise profile_not_found()
+        return profile
+
+    def find_profiles(self, ehr_patient_id: str | None = None, ehr_provider: str | None = None) -> list[PatientProfile]:
+        return [p for p in self.profiles.values()
+                if (ehr_patient_id is None or p.fields["ehr_patient_id"] == ehr_patient_id)
+                and (ehr_provider is None or p.ehr_provider == ehr_provider)]
+
+    def session_counts(self) -> Counter:
+        return Counter(s.patient_profile_id for s in self.sessions.values() if s.patient_profile_id)
+
+    def update_profile(self, profile_id: str, changes: dict) -> PatientProfile:
+        """Only the fields sent change; null clears one."""
+        profile = self.profile(profile_id)
+        profile.fields.update((name, value) for name, value in changes.items() if name in PROFILE_FIELDS)
+        return profile
+
+    def delete_profiles(self, profile_ids: list[str]) -> None:
+        """Ids that do not exist (any more) are skipped. The profiles' sessions stay, unlinked."""
+        doomed = set(profile_ids) & set(self.profiles)
+        for profile_id in doomed:
+            del self.profiles[profile_id]
+        for session in self.sessions.values():
+            if session.patient_profile_id in doomed:
+                session.patient_profile_id = None
+
+    def link_sessions(self, profile_id: str, session_ids: list[str]) -> list[Session]:
+        """All or nothing: every session must exist. A session linked elsewhere moves to this profile."""
+        profile = self.profile(profile_id)
+        sessions = [self.session(sid, missing=session_not_found(sid)) for sid in dict.fromkeys(session_ids)]
+        now = self.clock.now()
+        for session in sessions:
+            self._link(session, profile, now)
+        return sessions
+
+    @staticmethod
+    def _link(session: Session, profile: PatientProfile, now: datetime) -> None:
+        """The session is for this patient now: it takes the profile's patient details."""
+        f = profile.fields
+        session.patient_profile_id = profile.id
+        session.patient = {"name": " ".join(n for n in (f["first_name"], f["last_name"]) if n), "gender": f["gender"],
+                           "dob": f["birth_date"], "demographic_details": f["demographic_string"]}
+        session.ehr_patient_id = f["ehr_patient_id"]
+        session.updated_at = now
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def create_session(self, user: ApiUser, patient_profile_id: str | None = None,
+                       ehr_appointment_id: str | None = None) -> Session:
+        profile = self.profile(patient_profile_id) if patient_profile_id is not None else None
+        now = self.clock.now()
+        session_id = str(10**38 + secrets.randbelow(9 * 10**38))  # 39 digits, like Heidi's
+        session = Session(session_id, f"Session {len(self.sessions) + 1}", user.third_party_internal_id,
+                          EHR_PROVIDER, now, now, ehr_appt_id=ehr_appointment_id)
+        if profile is not None:
+            self._link(session, profile, now)
+        self.sessions[session_id] = session
+        return session
+
+    def session(self, session_id: str, missing: NotFound | None = None) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise missing or session_not_found()
+        return session
+
+    def update_session(self, session_id: str, changes: dict) -> Session:
+        """Only the fields sent change; `patient` is merged field by field; context sessions must exist."""
+        session = self.session(session_id)
+        for context_id in changes.get("linked_sessions_for_context", []):
+            self.session(context_id, missing=session_not_found(context_id))
+        for name, value in changes.items():
+            if name in SESSION_FIELDS:
+                setattr(session, name, value)
+        session.patient.update(changes.get("patient", {}))
+        session.updated_at = self.clock.now()
+        return session
+
+    # -- linked Heidi accounts -----------------------------------------------------------------
+
+    def link_account(self, user: ApiUser, kinde_user_id: str) -> LinkedAccount:
+        if user.third_party_internal_id in self.accounts:
+            raise BadRequest("This user is already linked to a Heidi account",
+                             code="OpenAPIHeidiAccountAlreadyLinkedError")
+        account = LinkedAccount(kinde_user_id, user.email, user.third_party_internal_id, self.clock.now())
+        self.accounts[user.third_party_internal_id] = account
+        return account
+
+    def account(self, user: ApiUser) -> LinkedAccount | None:
+        return self.accounts.get(user.third_party_internal_id)
+
+    def _linked(self, user: ApiUser) -> LinkedAccount:
+        account = self.account(user)
+        if account is None:
+            raise BadRequest("error: no linked user", code="NoLinkedUserException")
+        return account
+
+    def unlink_account(self, user: ApiUser) -> None:
+        self._linked(user)
+        del self.accounts[user.third_party_internal_id]
+
+    def linked_user_sessions(self, user: ApiUser, page: int = 1, page_size: int = 10) -> Page:
+        """The sessions of every API user linked to the same Heidi user as `user`, newest first."""
+        kinde_user_id = self._linked(user).kinde_user_id
+        owners = {a.third_party_internal_id for a in self.accounts.values() if a.kinde_user_id == kinde_user_id}
+        mine = [s for s in reversed(self.sessions.values()) if s.owner in owners]
+        start = (page - 1) * page_size
+        return Page(mine[start:start + page_size], len(mine), page, page_size)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def to_state(self) -> dict:
+        return {
+            "profiles": [asdict(p) for p in self.profiles.values()],
+            "sessions": [{**asdict(s), "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
+                         for s in self.sessions.values()],
+            "accounts": [{**asdict(a), "linked_at": a.linked_at.isoformat()} for a in self.accounts.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, clock: Clock) -> "HeidiBackend":
+        backend = cls(clock)
+        backend._load(state)
+        return backend
+
+    def _load(self, state: dict) -> None:
+        self._new = False
+        for raw in state.get("profiles", []):
+            profile = PatientProfile(**raw)
+            self.profiles[profile.id] = profile
+        for raw in state.get("sessions", []):
+            session = Session(**{**raw, "created_at": datetime.fromisoformat(raw["created_at"]),
+                                 "updated_at": datetime.fromisoformat(raw["updated_at"])})
+            self.sessions[session.session_id] = session
+        for raw in state.get("accounts", []):
+            account = LinkedAccount(**{**raw, "linked_at": datetime.fromisoformat(raw["linked_at"])})
+            self.accounts[account.third_party_internal_id] = account
+
+
+def _doc_examples() -> dict:
+    """A fresh copy per tenant, so no two tenants share a mutable value."""
+    return json.loads(_doc_examples_text())
+
+
+@cache
+def _doc_examples_text() -> str:
+    return (data_dir("fixtures") / "heidi" / "doc-examples.json").read_text(encoding="utf-8")
