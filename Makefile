@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests drive for real: a headless browser for pages.
+# What the tests drive for real: Debian's headless chromium for pages, node + axios for the docs' JavaScript.
+APT_NEEDED = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v node),,nodejs npm)
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: browser tests will be skipped (run 'sudo make system-deps')"; fi; }
+	@if [ -n "$(strip $(APT_NEEDED))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDED) >/dev/null; \
+	  else echo "missing $(APT_NEEDED): those tests are skipped (run 'sudo make system-deps')"; fi; fi
+	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/js/node_modules ]; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
 
 serve: $(STAMP)
 	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)

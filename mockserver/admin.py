@@ -3,7 +3,7 @@ faults, clock)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from mockserver import __version__
 from mockserver.api import Api
@@ -80,7 +80,7 @@ def add_fault(call):
     fields = {k: v for k, v in call.body.items() if k not in ("id", "matched", "fired")}
     try:
         rule = FaultRule(**fields)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:  # TypeError: a field FaultRule does not have
         raise BadRequest(str(exc)) from None
     return call.runtime.faults.add(rule).to_json(), 201
 
@@ -109,9 +109,16 @@ def get_clock(call):
 
 
 @api.operation("POST", "/_mock/clock", summary="Freeze, advance or unfreeze the mock's time",
-               body="mock/clock-change", responses={200: "mock/clock"})
+               body="mock/clock-change", responses={200: "mock/clock", 400: ERROR})
 def change_clock(call):
+    """A time outside years 1 to 9999 answers 400 and changes nothing."""
     clock, change = call.runtime.clock, call.body
+    try:  # the resulting time first, so an impossible one cannot break every later request
+        at = datetime.fromisoformat(change["at"].replace("Z", "+00:00")) if change.get("freeze") and "at" in change else None
+        start = at.astimezone(timezone.utc) if at else datetime.now(timezone.utc) if change.get("unfreeze") else clock.now()
+        start + timedelta(seconds=change.get("advance_seconds") or 0)
+    except OverflowError as exc:
+        raise BadRequest(f"time out of range: {exc}") from None
     if change.get("unfreeze"):
         clock.unfreeze()
     if change.get("freeze"):

@@ -11,9 +11,9 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from mockserver import admin, haidy
+from mockserver import admin, esteem, haidy, heidi
 from mockserver.api import JSON, Api, Operation
-from mockserver.clock import Clock, iso_millis
+from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockserver.faults import FaultRule, Faults
@@ -22,10 +22,13 @@ from mockserver.openapi import document
 from mockserver.schemas import SchemaRegistry
 from mockserver.store import MemoryStore
 from mockserver.styles import FastApiErrors
+from mockserver.tasks import TaskEngine, TaskFailure
 from mockserver.tenants import TenantDirectory
 
 FAMILIES = (
     haidy,
+    heidi,
+    esteem,
 )
 """Each family package exposes `api` (its declarations) and `Backend` (its per-tenant domain model)."""
 
@@ -44,13 +47,17 @@ class Runtime:
     apis: list[Api]
     journal: Journal
     faults: Faults
+    tasks: TaskEngine
 
     def reset(self) -> None:
-        """Back to how the server started: no data, only the configured tenants, real time."""
+        """Back to how the server started: only the state file's data, the configured tenants, real time."""
         self.tenants.reset()
         self.store.reset()
+        if self.config.state_file:
+            self.store.load(self.config.state())
         self.journal.clear()
         self.faults.clear()
+        self.tasks.reset()
         self.clock.unfreeze()
 
 
@@ -64,8 +71,13 @@ def create_app(config: Config | None = None) -> Flask:
     for family in FAMILIES:
         store.register(family.api.name, _factory(family.Backend, clock), _restorer(family.Backend, clock))
     apis = [family.api for family in FAMILIES] + [admin.api]
-    runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size), Faults())
+    tasks = TaskEngine(clock, timing=config.task_timing, retention=config.task_retention, duration=config.task_seconds,
+                       ttl=config.task_ttl_seconds, max_per_tenant=config.max_tasks_per_tenant)
+    runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size),
+                      Faults(), tasks)
     app.extensions["mockserver"] = runtime
+    if config.state_file:
+        store.load(config.state())
 
     operations: dict[str, Operation] = {}
     for api in apis:
@@ -83,7 +95,6 @@ def create_app(config: Config | None = None) -> Flask:
     resolve = _resolver(operations, apis)
     _install_error_handlers(app, resolve)
     _install_traffic_hooks(app, runtime, resolve)
-    CORS(app, origins=config.cors_origins, expose_headers=["Deprecation", "Retry-After"])
     return app
 
 
@@ -124,7 +135,8 @@ def _install_error_handlers(app: Flask, resolve) -> None:
         style = style_for_request()
         body = style.render(error)
         payload = body if style.media_type != JSON else json.dumps(body, separators=(",", ":"))
-        return Response(payload, error.status, error.headers, mimetype=style.media_type)
+        status = style.status_of(error) if hasattr(style, "status_of") else error.status
+        return Response(payload, status, error.headers, mimetype=style.media_type)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
@@ -156,36 +168,46 @@ def _install_error_handlers(app: Flask, resolve) -> None:
 
 
 def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
-    """Fault rules before each request; journal (and access log) after it. /_mock/ is exempt."""
+    """Fault rules before each request; CORS, journal and access log after it. /_mock/ is exempt
+    from faults and journal. One hook each way: every hook costs every request."""
+    CORS(app, origins=runtime.config.cors_origins, expose_headers=["Deprecation", "Retry-After"])
+    cors = app.after_request_funcs[None].pop()  # called below, and only for browsers (an Origin header)
+    journal, faults, clock, access_log = runtime.journal, runtime.faults, runtime.clock, runtime.config.access_log
 
     @app.before_request
-    def inject_faults():
-        g.started = time.perf_counter()
-        if request.path.startswith("/_mock/"):
+    def before():
+        req = request._get_current_object()
+        req.environ["mockserver.started"] = time.perf_counter()
+        if req.path.startswith("/_mock/"):
             return None
-        rule = runtime.faults.fire(request.method, request.path, request.headers)
+        rule = faults.fire(req.method, req.path, req.headers)
         if rule is None:
             return None
         g.fault = rule.id
         return _apply_fault(rule)
 
     @app.after_request
-    def record(response: Response):
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        if runtime.config.access_log:
-            log.info("%s %s %s %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
-        if not request.path.startswith("/_mock/"):
+    def after(response: Response):
+        req = request._get_current_object()
+        environ = req.environ
+        if "HTTP_ORIGIN" in environ:
+            response = cors(response)
+        elapsed = (time.perf_counter() - environ.get("mockserver.started", time.perf_counter())) * 1000
+        if access_log:
+            log.info("%s %s %s %.1fms", req.method, req.full_path.rstrip("?"), response.status_code, elapsed)
+        if not req.path.startswith("/_mock/"):
             op, api = resolve()
-            runtime.journal.record(
-                at=iso_millis(runtime.clock.now()), family=api.name if api else "", method=request.method,
-                path=request.path, query=request.query_string.decode("latin-1"), status=response.status_code,
-                duration_ms=round(elapsed, 3), request_headers=dict(request.headers), request_body=_request_text(),
-                response_body=_response_text(response), operation=op.operation_id if op else None,
-                fault=g.get("fault"))
+            journal.record(
+                at=clock.now(), family=api.name if api else "", method=req.method, path=req.path, environ=environ,
+                request_body=_request_bytes(req), status=response.status_code, duration_ms=round(elapsed, 3),
+                response_body=b"" if response.is_streamed or response.direct_passthrough else response.get_data(),
+                operation=op.operation_id if op else None, fault=g.get("fault"))
         return response
 
 
 def _apply_fault(rule: FaultRule):
+    if rule.task_error:
+        g.task_failure = TaskFailure(rule.task_error.get("error", "Injected failure"), rule.task_error.get("details", ""))
     if rule.latency_ms:
         time.sleep(rule.latency_ms / 1000)
     if rule.drop:
@@ -208,16 +230,14 @@ def _broken_stream():
     raise ConnectionAbortedError("fault rule: connection dropped on purpose")
 
 
-def _request_text() -> str:
+def _request_bytes(req) -> bytes:
+    """The body as the journal keeps it: what the handler read, or a note for multipart and refused bodies."""
+    if not req.environ.get("CONTENT_LENGTH") and "chunked" not in req.environ.get("HTTP_TRANSFER_ENCODING", ""):
+        return b""
     try:
-        if request.files:
-            return "multipart: " + ", ".join(f"{name}={f.filename}" for name, fs in request.files.lists() for f in fs)
-        return request.get_data(cache=True)[:BODY_LIMIT].decode("utf-8", "replace")
+        if req.mimetype == "multipart/form-data":
+            parts = ", ".join(f"{name}={f.filename}" for name, fs in req.files.lists() for f in fs)
+            return f"multipart: {parts}".encode()
+        return req.get_data(cache=True)[:BODY_LIMIT]
     except HTTPException as refused:  # an oversized or broken body stays unread
-        return f"<unread: {refused.name}>"
-
-
-def _response_text(response: Response) -> str:
-    if response.is_streamed or response.direct_passthrough:
-        return ""
-    return response.get_data()[:BODY_LIMIT].decode("utf-8", "replace")
+        return f"<unread: {refused.name}>".encode()

@@ -10,7 +10,7 @@ class BearerAuth:
     """`Authorization: Bearer <token>`, as Haidy (and FastAPI's HTTPBearer) expect it."""
 
     def authenticate(self, req, runtime) -> Identity:
-        header = req.headers.get("Authorization", "")
+        header = req.environ.get("HTTP_AUTHORIZATION", "")
         scheme, _, token = header.partition(" ")
         if not header.strip():
             raise Unauthorized("Not authenticated", headers={"WWW-Authenticate": "Bearer"})

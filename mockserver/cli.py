@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 
 from mockserver.config import MB, Config
 
@@ -19,10 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--auth", choices=("open", "strict"), default="open",
                        help="open: any non-empty token is its own tenant; strict: only tokens from --config")
     serve.add_argument("--config", dest="tenants_file", metavar="FILE", help="tenants file (JSON)")
+    serve.add_argument("--state", dest="state_file", metavar="FILE",
+                       help="start from this state export (e.g. from `mockserver seed`); reset returns to it")
     serve.add_argument("--max-body-mb", type=float, default=50, help="largest request body (413 above)")
     serve.add_argument("--max-file-mb", type=float, default=20, help="largest uploaded file (refused above)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
                        help="allowed CORS origin (repeatable; default: any)")
+    serve.add_argument("--task-timing", choices=("realtime", "per-poll", "instant"), default="realtime",
+                       help="how structure tasks advance: on the clock, one status per poll, or at once")
+    serve.add_argument("--task-retention", choices=("once", "keep"), default="once",
+                       help="once: a finished task answers 404 after the poll that reported it (documented)")
+    serve.add_argument("--task-seconds", type=float, default=3.0, help="realtime: seconds from QUEUED to DONE")
+    serve.add_argument("--allow-url-host", action="append", dest="allowed_url_hosts", default=[], metavar="HOST",
+                       help="a host structure tasks may download documents from (repeatable; loopback always)")
     serve.add_argument("--server", choices=("granian", "waitress"), default="granian")
     serve.add_argument("--threads", type=int, default=4, help="request threads")
     serve.add_argument("--validate-responses", action="store_true",
@@ -34,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("openapi", help="print the OpenAPI document of the vendor APIs")
 
+    seed = commands.add_parser("seed", help="print a state export with a populated Esteem world, for serve --state")
+    seed.add_argument("--seed", type=int, default=1, help="the same seed and --until give the same world")
+    seed.add_argument("--until", type=date.fromisoformat, default=date.today(), metavar="YYYY-MM-DD",
+                      help="the seeded world's today: the newest readings are from this day (default: today)")
+    seed.add_argument("--practices", type=_positive, default=3, help="practices, each with a supervisor and two users")
+    seed.add_argument("--patients-per-practice", type=_positive, default=12)
+    seed.add_argument("--output", "-o", type=argparse.FileType("w", encoding="utf-8"), default=sys.stdout,
+                      metavar="FILE", help="write here instead of to stdout")
+
     coverage = commands.add_parser("coverage", help="which documented operations and statuses a running mock has seen")
     coverage.add_argument("--base-url", default="http://127.0.0.1:8080", help="the running mock")
     coverage.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -41,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "coverage":
         return _coverage(args.base_url, args.json)
+    if args.command == "seed":
+        return _seed(args)
     if args.command == "openapi":
         from mockserver.app import create_app
 
@@ -52,12 +73,33 @@ def main(argv: list[str] | None = None) -> int:
         config = Config(auth=args.auth, tenants_file=args.tenants_file, max_body_bytes=int(args.max_body_mb * MB),
                         max_file_bytes=int(args.max_file_mb * MB), cors_origins=args.cors_origins or ["*"],
                         validate_responses=args.validate_responses, access_log=args.access_log,
-                        jwt_secret=args.jwt_secret, jwt_lifetime_seconds=args.jwt_lifetime_seconds)
-    except ValueError as exc:
+                        jwt_secret=args.jwt_secret, jwt_lifetime_seconds=args.jwt_lifetime_seconds,
+                        state_file=args.state_file, task_timing=args.task_timing,
+                        task_retention=args.task_retention, task_seconds=args.task_seconds,
+                        allowed_url_hosts=args.allowed_url_hosts)
+        config.state()  # unreadable or not JSON: a usage error now, not a failing server later
+    except (OSError, ValueError) as exc:
         parser.error(str(exc))
     from mockserver.server import serve as run
 
     run(config, args.host, args.port, server=args.server, threads=args.threads)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from mockserver.esteem.seed import SeedOptions, seed_state
+
+    options = SeedOptions(until=args.until, seed=args.seed, practices=args.practices,
+                          patients_per_practice=args.patients_per_practice)
+    json.dump(seed_state(options), args.output, separators=(",", ":"))
+    args.output.write("\n")
     return 0
 
 

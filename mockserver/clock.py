@@ -40,9 +40,9 @@ class Clock:
 
 def iso(moment: datetime) -> str:
     """`2024-01-15T10:30:00Z`: the timestamp format of the Haidy docs (UTC, whole seconds)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")  # %Y does not pad year 1
 
 
 def iso_millis(moment: datetime) -> str:
     """`2024-01-15T10:30:00.123Z`: UTC with milliseconds, for logs and Rails-style APIs."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")  # %Y does not pad year 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ class Config:
     """`open`: any non-empty token is its own tenant. `strict`: only tokens from `tenants_file`."""
     tenants_file: str | None = None
     """JSON file: {"tenants": {name: {"tokens": [...], "haidy": {"patient_groups": [...], "integrations": [...]}}}}."""
+    state_file: str | None = None
+    """A state export (`GET /_mock/state`, `mockserver seed`) the server starts from and returns to on reset."""
     max_body_bytes: int = 50 * MB
     max_file_bytes: int = 20 * MB
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
@@ -23,18 +26,39 @@ class Config:
     access_log: bool = False
     journal_size: int = 1000
     """How many requests the journal keeps (oldest dropped first)."""
+    task_timing: str = "realtime"
+    """realtime: statuses follow the clock over `task_seconds`; per-poll: one step per poll; instant."""
+    task_retention: str = "once"
+    """once: a task is gone after the poll that reported DONE or FAILED (as documented); keep: until the TTL."""
+    task_seconds: float = 3.0
+    task_ttl_seconds: float = 3600.0
+    max_tasks_per_tenant: int = 1000
+    allowed_url_hosts: list[str] = field(default_factory=list)
+    """Hosts the structure API may download from, besides loopback and the mock's own files."""
+    jwt_secret: str | None = None
+    """HS256 key of Heidi's JWTs; random per start unless given, so a restarted mock refuses old tokens."""
+    jwt_lifetime_seconds: int = 3600
+    """How long a Heidi JWT from `GET /jwt` stays valid, on the mock's clock."""
 
     def __post_init__(self):
         if self.auth not in ("open", "strict"):
             raise ValueError(f"auth must be 'open' or 'strict', not {self.auth!r}")
         if self.auth == "strict" and not self.tenants_file:
             raise ValueError("auth 'strict' needs a tenants file (--config FILE)")
+        if self.jwt_lifetime_seconds < 1:
+            raise ValueError(f"the JWT lifetime must be at least 1 second, not {self.jwt_lifetime_seconds}")
+        self.jwt_secret = self.jwt_secret or secrets.token_urlsafe(32)
 
     def tenants(self) -> dict[str, dict]:
         if not self.tenants_file:
             return {}
         data = json.loads(Path(self.tenants_file).read_text(encoding="utf-8"))
         return data.get("tenants", {})
+
+    def state(self) -> dict | None:
+        if not self.state_file:
+            return None
+        return json.loads(Path(self.state_file).read_text(encoding="utf-8"))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -2,7 +2,8 @@
 
 A rule matches on method, path glob and header globs; it can wait for the Nth match (`after`)
 and fire once, N times, or always (`times`). Firing answers a status (with a body, or the family's
-own error shape), adds latency, or drops the connection mid-response.
+own error shape), adds latency, drops the connection mid-response, or lets the request through
+but makes the task it creates end FAILED.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class FaultRule:
     """Seconds for a `Retry-After` header; with no status given, the answer is 429."""
     latency_ms: int = 0
     drop: bool = False
+    task_error: dict[str, str] | None = None
+    """{"error", "details"}: the request goes through, but the task it creates ends FAILED with these."""
     id: str = ""
     matched: int = 0
     fired: int = 0
@@ -40,8 +43,8 @@ class FaultRule:
             self.method = self.method.upper()
         if self.retry_after is not None and self.status is None:
             self.status = 429
-        if not (self.status or self.latency_ms or self.drop):
-            raise ValueError("a fault rule needs a status, a latency, retry_after or drop")
+        if not (self.status or self.latency_ms or self.drop or self.task_error):
+            raise ValueError("a fault rule needs a status, a latency, retry_after, drop or task_error")
 
     def matches(self, method: str, path: str, headers) -> bool:
         return ((self.method is None or self.method == method) and fnmatchcase(path, self.path)

@@ -38,6 +38,11 @@ class MockHandle:
         """The mock's time: `.freeze(at)`, `.advance(seconds)`, `.unfreeze()`."""
         return self.runtime.clock
 
+    def backend(self, family: str, tenant: str):
+        """A family's domain model for one tenant, locked for a `with` block: direct test setup, e.g.
+        `with mock.backend("haidy", "test-token") as haidy: haidy.register_transcript(audio, text)`."""
+        return self.runtime.store.session(family, tenant)
+
     def fault(self, **rule) -> FaultRule:
         """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`."""
         return self.runtime.faults.add(FaultRule(**rule))

@@ -15,10 +15,10 @@ def document(apis: list[Api], schemas: SchemaRegistry, *, title: str, descriptio
     security: dict[str, dict] = {}
     names: list[str] = []
     for api in apis:
-        if api.auth:
-            scheme, spec = api.auth.openapi()
-            security[scheme] = spec
         for op in api.operations:
+            if op.auth:
+                scheme, spec = op.auth.openapi()
+                security[scheme] = spec
             paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
             names += op.schema_names()
     components: dict = {"schemas": schemas.components(names)}
@@ -61,7 +61,7 @@ def _operation(op: Operation, schemas: SchemaRegistry) -> dict:
             response["links"] = op.links[status]
         out["responses"][str(status)] = response
     if op.authenticated:
-        out["security"] = [{op.api.auth.openapi()[0]: []}]
+        out["security"] = [{op.auth.openapi()[0]: []}]
     if op.deprecated:
         out["deprecated"] = True
     return out

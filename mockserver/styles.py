@@ -8,17 +8,27 @@ from mockserver.errors import ApiError, RequestValidationError
 
 
 class FastApiErrors:
-    """FastAPI's bodies: 422 `{"detail": [{loc, msg, type}]}`, anything else `{"detail": "..."}`."""
+    """FastAPI's bodies: 422 `{"detail": [{loc, msg, type}]}`, anything else `{"detail": "..."}`.
+
+    `validation_status` serves endpoints documented to answer 400 for invalid input.
+    """
 
     media_type = "application/json"
 
+    def __init__(self, validation_status: int = 422):
+        self.validation_status = validation_status
+
+    def status_of(self, error: ApiError) -> int:
+        return self.validation_status if type(error) is RequestValidationError else error.status
+
     def render(self, error: ApiError):
         if isinstance(error, RequestValidationError):
-            return {"detail": [_field(e) for e in error.errors]}
+            return {"detail": [field_json(e) for e in error.errors]}
         return {"detail": error.message}
 
 
-def _field(e) -> dict:
+def field_json(e) -> dict:
+    """A `FieldError` as FastAPI writes it: loc, msg, type and ctx where there is one."""
     out = {"loc": list(e.loc), "msg": e.msg, "type": e.type}
     if e.ctx:
         out["ctx"] = e.ctx

@@ -34,13 +34,20 @@ class TenantDirectory:
                 if family != "tokens":
                     merged = families.setdefault(family, {})
                     for key, values in settings.items():
-                        merged[key] = sorted(set(merged.get(key, [])) | set(values))
+                        known = merged.setdefault(key, [])  # items may be objects (Esteem's users): no sets
+                        known += [v for v in values if v not in known]
 
     def resolve(self, token: str) -> str | None:
         tenant = self._tokens.get(token)
         if tenant is None and self.open:
             tenant = token
         return tenant
+
+    def owner(self, family: str, setting: str, value: str) -> str | None:
+        """The tenant whose `family` settings list `value` under `setting` (e.g. a Heidi API key)."""
+        with self._lock:
+            return next((name for name, families in self._settings.items()
+                         if value in families.get(family, {}).get(setting, [])), None)
 
     def settings(self, tenant: str, family: str) -> dict:
         return dict(self._settings.get(tenant, {}).get(family, {}))

@@ -45,6 +45,8 @@ def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
         return [FieldError(loc + (name,), "field required", "value_error.missing")
                 for name in arg if name not in present]
     if kind == "type":
+        if error.instance is None:
+            return [FieldError(loc, "none is not an allowed value", "type_error.none.not_allowed")]
         first = arg[0] if isinstance(arg, list) else arg
         msg, typ = _TYPE_ERRORS.get(first, (error.message, "type_error"))
         return [FieldError(loc, msg, typ)]

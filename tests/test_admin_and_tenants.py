@@ -10,7 +10,7 @@ from tests.conftest import AUTH, GROUP
 
 def test_health(client):
     assert client.get("/_mock/health").get_json() == {"status": "ok", "version": "0.1.0", "auth": "open",
-                                                       "families": ["haidy"]}
+                                                       "families": ["haidy", "heidi", "esteem"]}
 
 
 def test_export_import_round_trip_keeps_contexts_files_and_ids(client):

@@ -6,6 +6,7 @@ Plain Python, no HTTP: the routes translate requests into these calls and result
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import string
 from dataclasses import asdict, dataclass, field
@@ -88,6 +89,10 @@ class HaidyBackend:
         self.integrations: set[str] = set()
         self.contexts: dict[str, PatientContext] = {}
         self.files: dict[str, PatientFile] = {}
+        self.transcripts: dict[str, str] = {}
+        """Audio sha256 hex -> transcript text: what "transcription" of that audio yields."""
+        self.overrides: dict[str, dict] = {}
+        """content_hash -> structured_output a test wants instead of what extraction would find."""
         self._by_key: dict[tuple[str, str], str] = {}
 
     def configure(self, settings: dict) -> "HaidyBackend":
@@ -155,8 +160,23 @@ class HaidyBackend:
         matches = self.find_patient_contexts(external_id=unique_id)
         return max(matches, key=lambda c: c.updated_at, default=None)
 
+    def register_transcript(self, audio: bytes, text: str) -> str:
+        """Make this audio transcribe to `text`; returns the audio's sha256 hex."""
+        digest = hashlib.sha256(audio).hexdigest()
+        self.transcripts[digest] = text
+        return digest
+
+    def override_structure(self, content: bytes | str, structured_output: dict) -> str:
+        """Make records with exactly this content structure to `structured_output`; returns their content_hash."""
+        raw = content.encode() if isinstance(content, str) else content
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        self.overrides[digest] = structured_output
+        return digest
+
     def to_state(self) -> dict:
         return {
+            "transcripts": dict(self.transcripts),
+            "overrides": dict(self.overrides),
             "patient_groups": sorted(self.patient_groups),
             "integrations": sorted(self.integrations),
             "patient_contexts": [{**asdict(c), "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
@@ -170,6 +190,8 @@ class HaidyBackend:
         backend = cls(clock)
         backend.patient_groups = set(state.get("patient_groups", []))
         backend.integrations = set(state.get("integrations", []))
+        backend.transcripts = dict(state.get("transcripts", {}))
+        backend.overrides = dict(state.get("overrides", {}))
         for raw in state.get("patient_contexts", []):
             ctx = PatientContext(**{**raw, "created_at": _parse(raw["created_at"]),
                                     "updated_at": _parse(raw["updated_at"])})
