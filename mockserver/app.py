@@ -87,7 +87,7 @@ def create_app(config: Config | None = None) -> Flask:
     public = [api for api in apis if api.public]
     _serve_json(app, "/openapi.json", document(
         public, runtime.schemas, title="mockserver: clinical APIs",
-        description="Haidy (44ai) as documented by the vendor, served by mockserver."))
+        description="Haidy (44ai), Heidi Health and Esteem as their vendors document them, served by mockserver."))
     _serve_json(app, "/_mock/openapi.json", document(
         [admin.api], runtime.schemas, title="mockserver admin API",
         description="Test control: reset, state, tenants. Not part of any vendor API."))

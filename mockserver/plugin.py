@@ -2,7 +2,8 @@
 
 Fixtures (see each docstring): `mockserver_session` (the shared live mock), `mockserver` (it,
 reset for this test, or a dedicated one under `@pytest.mark.mockserver(...)`), `mockserver_client`,
-`mockserver_intercept`, and ready `requests` sessions per family (`haidy_session`).
+`mockserver_intercept`, and ready `requests` sessions per family (`haidy_session`, `heidi_session`,
+`esteem_session`).
 """
 
 from __future__ import annotations
@@ -127,4 +128,26 @@ def mockserver_intercept(mockserver: MockServer) -> MockHandle:
 def haidy_session(mockserver: MockServer) -> ApiSession:
     """A `requests.Session` for Haidy on this test's mock, sending `Authorization: Bearer test-token`."""
     with ApiSession(mockserver.url, {"Authorization": "Bearer test-token"}) as session:
+        yield session
+
+
+HEIDI_BASE = "/api/v2/ml-scribe/open-api"
+
+
+@pytest.fixture
+def heidi_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Heidi under its real base path, with a JWT bought from `GET /jwt`
+    with the API key `test-api-key` (so the tenant is `test-api-key`)."""
+    base = mockserver.url + HEIDI_BASE
+    issued = requests.get(f"{base}/jwt", params={"email": "clinician@example.com", "third_party_internal_id": "test-user"},
+                          headers={"Heidi-Api-Key": "test-api-key"}, timeout=10)
+    issued.raise_for_status()
+    with ApiSession(base, {"Authorization": f"Bearer {issued.json()['token']}"}) as session:
+        yield session
+
+
+@pytest.fixture
+def esteem_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Esteem on this test's mock, as user `test-user-token` (role user, own practice)."""
+    with ApiSession(mockserver.url, {"X-User-Token": "test-user-token"}) as session:
         yield session

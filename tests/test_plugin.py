@@ -122,3 +122,22 @@ def test_coverage_option_reports_exercised_and_missing_statuses(pytester):
         r".*GET\s+/v2/patient-contexts/\{patient_context_id\}\s+404x1\s+missing 200, 401",
         r".*POST\s+/v2/patient-files/upload/\{patient_context_id\}\s+-\s+never called",
     ], consecutive=False)
+
+
+def test_family_sessions_are_ready_to_use(pytester):
+    pytester.makepyfile(
+        """
+        def test_heidi(heidi_session, mockserver):
+            created = heidi_session.post("/patient-profiles", json={"first_name": "John", "last_name": "Doe"})
+            assert created.status_code == 200, created.text
+            assert heidi_session.get("/patient-profiles").json()["data"][0]["first_name"] == "John"
+            assert mockserver.journal.find(path="/api/v2/ml-scribe/open-api/patient-profiles")
+
+        def test_esteem(esteem_session):
+            body = {"patient": {"first_name": "Jane", "last_name": "Roe", "date_of_birth": "1990-05-15"}}
+            created = esteem_session.post("/v1/patients", json=body)
+            assert created.status_code == 201, created.text
+            assert esteem_session.get(f"/v1/patients/{created.json()['id']}").json()["first_name"] == "Jane"
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
