@@ -53,11 +53,26 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--output", "-o", type=argparse.FileType("w", encoding="utf-8"), default=sys.stdout,
                       metavar="FILE", help="write here instead of to stdout")
 
+    contract = commands.add_parser("contract", help="check any server against the vendor contract (schemathesis)")
+    contract.add_argument("--base-url", required=True, help="the server to check, e.g. http://127.0.0.1:8080")
+    contract.add_argument("--family", choices=("haidy", "heidi", "esteem"), help="only this API family")
+    contract.add_argument("--token", default="contract-token",
+                          help="credential sent as the family's auth header (a Heidi JWT for heidi)")
+    contract.add_argument("--max-examples", type=_positive, default=20, help="generated cases per operation")
+    contract.add_argument("--junit", metavar="FILE", help="also write JUnit XML here, for CI")
+    contract.add_argument("--seed", type=int, help="reproduce a run")
+    contract.add_argument("--phases", help="schemathesis phases, e.g. examples,fuzzing,stateful (default: all)")
+
     coverage = commands.add_parser("coverage", help="which documented operations and statuses a running mock has seen")
     coverage.add_argument("--base-url", default="http://127.0.0.1:8080", help="the running mock")
     coverage.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     args = parser.parse_args(argv)
+    if args.command == "contract":
+        from mockserver import contract as contract_run
+
+        return contract_run.run(args.base_url, family=args.family, token=args.token, max_examples=args.max_examples,
+                                junit=args.junit, seed=args.seed, phases=args.phases)
     if args.command == "coverage":
         return _coverage(args.base_url, args.json)
     if args.command == "seed":

@@ -19,7 +19,7 @@ def document(apis: list[Api], schemas: SchemaRegistry, *, title: str, descriptio
             if op.auth:
                 scheme, spec = op.auth.openapi()
                 security[scheme] = spec
-            paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
+            paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas, names)
             names += op.schema_names()
     components: dict = {"schemas": schemas.components(names)}
     if security:
@@ -33,7 +33,8 @@ def document(apis: list[Api], schemas: SchemaRegistry, *, title: str, descriptio
     }
 
 
-def _operation(op: Operation, schemas: SchemaRegistry) -> dict:
+def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict:
+    """One operation's entry; schema names it references beyond its declaration are added to `names`."""
     out: dict = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.api.name]}
     if op.handler.__doc__:
         out["description"] = " ".join(op.handler.__doc__.split())
@@ -41,8 +42,14 @@ def _operation(op: Operation, schemas: SchemaRegistry) -> dict:
     if op.query:
         query = schemas.schema(op.query)
         required = set(query.get("required", []))
-        for name, prop in query.get("properties", {}).items():
+        for name, raw in query.get("properties", {}).items():
+            prop, referenced = schemas.inline(op.query, raw)
+            names += referenced
             param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if prop.get("contentMediaType") == "application/json" and "contentSchema" in prop:
+                # A JSON value carried in a query string: OpenAPI says so with `content`, not `schema`.
+                del param["schema"]
+                param["content"] = {"application/json": {"schema": prop["contentSchema"]}}
             if prop.get("description"):
                 param["description"] = prop["description"]
             if prop.get("type") == "array":

@@ -80,6 +80,11 @@ class SchemaRegistry:
             out[title] = self._rewrite(copy.deepcopy(self._raw[name]), name, pending)
         return dict(sorted(out.items()))
 
+    def inline(self, name: str, node) -> tuple[dict, list[str]]:
+        """A part of schema `name` for use elsewhere in the OpenAPI document: refs rewritten, targets listed."""
+        pending: list[str] = []
+        return self._rewrite(copy.deepcopy(node), name, pending), pending
+
     def ref(self, name: str) -> dict:
         return {"$ref": f"#/components/schemas/{self.title(name)}"}
 
