@@ -12,6 +12,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from mockserver import admin, esteem, haidy, heidi
+from mockserver.accesslog import AccessLog
 from mockserver.api import JSON, Api, Operation
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -172,7 +173,8 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
     from faults and journal. One hook each way: every hook costs every request."""
     CORS(app, origins=runtime.config.cors_origins, expose_headers=["Deprecation", "Retry-After"])
     cors = app.after_request_funcs[None].pop()  # called below, and only for browsers (an Origin header)
-    journal, faults, clock, access_log = runtime.journal, runtime.faults, runtime.clock, runtime.config.access_log
+    journal, faults, clock = runtime.journal, runtime.faults, runtime.clock
+    access_log = AccessLog() if runtime.config.access_log else None
 
     @app.before_request
     def before():
@@ -194,7 +196,7 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
             response = cors(response)
         elapsed = (time.perf_counter() - environ.get("mockserver.started", time.perf_counter())) * 1000
         if access_log:
-            log.info("%s %s %s %.1fms", req.method, req.full_path.rstrip("?"), response.status_code, elapsed)
+            access_log.write(req.method, req.full_path.rstrip("?"), response.status_code, elapsed)
         if not req.path.startswith("/_mock/"):
             op, api = resolve()
             journal.record(

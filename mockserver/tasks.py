@@ -10,8 +10,6 @@ the poll that reported DONE or FAILED.
 
 from __future__ import annotations
 
-import secrets
-import string
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,11 +18,11 @@ from typing import Any, Callable
 
 from mockserver.clock import Clock, iso
 from mockserver.errors import ApiError, NotFound
+from mockserver.ids import random_id
 
 TIMINGS = ("realtime", "per-poll", "instant")
 RETENTIONS = ("once", "keep")
 DONE, FAILED = "DONE", "FAILED"
-_ALPHABET = string.ascii_lowercase + string.digits
 
 
 class TaskFailure(Exception):
@@ -205,4 +203,4 @@ def _run_now(work: Callable[[], Any]) -> Future:
 
 
 def _new_id() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return random_id()

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
-import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from mockserver.clock import Clock, iso
+from mockserver.ids import random_id
 from mockserver.errors import BadRequest, NotFound
 from mockserver.sniff import sniff_document
 
@@ -21,11 +20,10 @@ DEFAULT_INTEGRATION = "o10i0iva3tn75kk"
 """The IDs the docs use, so their examples work as written on any new tenant."""
 
 ACCEPTED = "PDF, PNG, JPEG, DOCX or plain text"
-_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def new_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return random_id(12, prefix)
 
 
 @dataclass
