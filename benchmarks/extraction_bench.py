@@ -1,5 +1,6 @@
 """Extraction throughput on one core: short clinical texts per second through structure_text, through
-holistic_patient (one record per call, as a task processes it) and on to a FHIR Bundle.
+holistic_patient (one record per call, as a task processes it) and on to a FHIR Bundle; and 10-page
+PDF letters per second, from the PDF's bytes (pypdf text extraction) to the HolisticPatient.
 
 A benchmark, not a test: it prints numbers and fails nothing. The target is 200 short records/s.
 
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver.haidy import fhir  # noqa: E402
 from mockserver.haidy.extraction import holistic_patient, structure_text  # noqa: E402
+from mockserver.haidy.structure import pdf_text  # noqa: E402
 
 SHORT_TEXTS = [
     "Patient presents with hypertension. Current medications: Lisinopril 10mg daily.",
@@ -57,6 +59,43 @@ def _holistic(text: str) -> dict:
     return holistic_patient([_record(text)], existing=None, config={}, now="2024-01-01T00:00:00Z")
 
 
+def ten_page_pdf() -> bytes:
+    """A letter of 10 pages, each with 40 lines of the short texts: about 30 KB of text, as a discharge letter."""
+    pages = []
+    for page in range(10):
+        lines = [SHORT_TEXTS[(page + i) % len(SHORT_TEXTS)].encode("latin-1", "replace") for i in range(40)]
+        ops = b" ".join(b"(%s) Tj T*" % line.replace(b"(", b"").replace(b")", b"") for line in lines)
+        pages.append(b"BT /F1 9 Tf 11 TL 40 800 Td " + ops + b" ET")
+    count = len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count)), count),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, stream in enumerate(pages):
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * i))
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def pdfs_per_second(data: bytes, seconds: float) -> tuple[float, int]:
+    """10-page PDFs per second through text extraction and the HolisticPatient; and the pages found."""
+    text, pages = pdf_text(data)
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds or done == 0:
+        text, _ = pdf_text(data)
+        _holistic(text)
+        done += 1
+    return done / elapsed, pages
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case (default 3)")
@@ -72,6 +111,9 @@ def main(argv=None) -> None:
     for name, work in cases:
         rate = records_per_second(work, args.seconds)
         print(f"{name:34} {rate:10.0f} {1000 / rate:10.2f}")
+    data = ten_page_pdf()
+    rate, pages = pdfs_per_second(data, args.seconds)
+    print(f"{f'PDF letter, {pages} pages, {len(data) // 1024} KB':34} {rate:10.1f} {1000 / rate:10.2f}")
 
 
 if __name__ == "__main__":
