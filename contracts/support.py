@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from mockserver.app import create_app
@@ -37,3 +38,21 @@ def strict_app():
 def open_app():
     """The mock as users start it: open auth, validating its responses."""
     return create_app(Config(validate_responses=True))
+
+
+def workflow(schema, app):
+    """A schemathesis state machine over `schema`'s links that starts every scenario from a freshly reset
+    `app` (the docs' objects included), so a shrunk scenario replays identically, and counts each
+    (operation, status) it saw in its `seen`. Subclass it to name it and add steps."""
+
+    class Workflow(schema.as_state_machine()):
+        seen: Counter = Counter()
+
+        def setup(self):
+            app.extensions["mockserver"].reset()
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            self.seen[(case.operation.label, response.status_code)] += 1
+
+    return Workflow

@@ -14,14 +14,13 @@ successful path. $MOCKSERVER_CONTRACT_EXAMPLES dials the number of examples.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from contracts.support import examples
+from contracts.support import examples, workflow
 from mockserver import Config, create_app
 
 EXAMPLES = examples(10)
@@ -83,18 +82,8 @@ def test_esteem_honours_its_contract(case):
     case.call_and_validate()
 
 
-class EsteemWorkflow(stateful.as_state_machine()):
+class EsteemWorkflow(workflow(stateful, STATEFUL_APP)):
     """Create -> get / update / list and record gauges, through the links, every check after each step."""
-
-    seen: Counter = Counter()
-
-    def setup(self):
-        # Each scenario starts from a fresh mock, so a scenario replays identically when shrunk.
-        STATEFUL_APP.extensions["mockserver"].reset()
-
-    def after_call(self, response, case):
-        super().after_call(response, case)
-        EsteemWorkflow.seen[(case.operation.label, response.status_code)] += 1
 
 
 @pytest.mark.slow

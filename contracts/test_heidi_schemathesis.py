@@ -17,7 +17,6 @@ so generated requests also reach existing objects. $MOCKSERVER_CONTRACT_EXAMPLES
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from hypothesis.stateful import Bundle, initialize
 from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.openapi.checks import AllowHeaderMismatch, EnsureResourceAvailability
 
-from contracts.support import examples
+from contracts.support import examples, workflow
 from mockserver.app import create_app
 from mockserver.config import Config
 
@@ -120,10 +119,8 @@ def test_heidi_honours_its_contract(case):
     case.call_and_validate()
 
 
-class HeidiLinkedWorkflow(stateful.as_state_machine()):
+class HeidiLinkedWorkflow(workflow(stateful, STATEFUL_APP)):
     """Profile -> session -> link -> get, following the links, every check after each step."""
-
-    seen: Counter = Counter()
 
     @initialize(target=Bundle("catch_all"), case=stateful["/patient-profiles"]["POST"].as_strategy())
     def create_profile(self, case):
@@ -132,14 +129,6 @@ class HeidiLinkedWorkflow(stateful.as_state_machine()):
         follow the links."""
         self.recorder.record_case(case=case)
         return self.step(StepInput.initial(case))
-
-    def setup(self):
-        # Each scenario starts from a fresh mock (the docs' objects included), so it replays identically when shrunk.
-        STATEFUL_APP.extensions["mockserver"].reset()
-
-    def after_call(self, response, case):
-        super().after_call(response, case)
-        HeidiLinkedWorkflow.seen[(case.operation.label, response.status_code)] += 1
 
 
 @pytest.mark.slow

@@ -8,13 +8,13 @@ reachable, so their tasks end FAILED: both are the API's documented behaviour, n
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis.stateful import Bundle, initialize
+from schemathesis.generation.stateful.state_machine import StepInput
 
-from contracts.support import TENANTS_FILE, TOKEN, examples
+from contracts.support import TENANTS_FILE, TOKEN, examples, workflow
 from mockserver import Config, create_app
 
 EXAMPLES = examples(5)
@@ -63,23 +63,23 @@ def test_structure_api_honours_its_contract(case):
     case.call_and_validate()
 
 
-class StructureToTasks(stateful.as_state_machine()):
+class StructureToTasks(workflow(stateful, STATEFUL_APP)):
     """Start tasks, then poll them by the task_id the start returned, every check after each step."""
 
-    seen: Counter = Counter()
-
-    def setup(self):
-        STATEFUL_APP.extensions["mockserver"].reset()
-
-    def after_call(self, response, case):
-        super().after_call(response, case)
-        StructureToTasks.seen[(case.operation.label, response.status_code)] += 1
+    @initialize(target=Bundle("catch_all"), case=stateful["/v2/structure/text"]["POST"].as_strategy())
+    def start_task(self, case):
+        """Every scenario starts a task (the cheapest way, from text), so there is always one to poll: left
+        to itself, five scenarios of a few random steps sometimes never reached a poll."""
+        self.recorder.record_case(case=case)
+        return self.step(StepInput.initial(case))
 
 
 @pytest.mark.slow
 def test_polling_through_the_links_honours_the_contract():
     StructureToTasks.seen.clear()
-    StructureToTasks.run(settings=settings(max_examples=EXAMPLES, stateful_step_count=6, deadline=None,
+    # About one scenario in three polls its task (schemathesis picks each next step at random): twenty
+    # scenarios, however low the dial, make a run without any poll a one-in-several-thousand event.
+    StructureToTasks.run(settings=settings(max_examples=max(EXAMPLES, 20), stateful_step_count=6, deadline=None,
                                            suppress_health_check=list(HealthCheck)))
     seen = StructureToTasks.seen
     polled = sum(n for (label, status), n in seen.items() if label == "POST /v2/tasks" and status == 200)
