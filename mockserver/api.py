@@ -226,7 +226,8 @@ def _read_query(op: Operation, runtime) -> dict[str, Any]:
             values[name] = _coerce(raw, prop)
         except ValueError as exc:
             errors.append(FieldError(("query", name), str(exc), f"type_error.{prop.get('type')}"))
-    errors += field_errors(runtime.schemas.validator(op.query), values, ("query",))
+    if not runtime.schemas.is_valid(values, op.query):
+        errors += field_errors(runtime.schemas.validator(op.query), values, ("query",))
     if errors:
         raise RequestValidationError(errors)
     return values
@@ -280,9 +281,10 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
         pos = getattr(exc, "pos", 0)
         raise RequestValidationError([FieldError(
             ("body", pos), getattr(exc, "msg", str(exc)), "value_error.jsondecode")]) from None
-    errors = field_errors(runtime.schemas.validator(op.body.schema), body, ("body",))
-    if errors:
-        raise RequestValidationError(errors)
+    if not runtime.schemas.is_valid(body, op.body.schema):
+        errors = field_errors(runtime.schemas.validator(op.body.schema), body, ("body",))
+        if errors:
+            raise RequestValidationError(errors)
     return body, {}
 
 

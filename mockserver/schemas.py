@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mockserver.quickcheck import Check, compile_check
 from mockserver.resources import data_dir
 
 _BASE = "https://mockserver.invalid/schemas/"
@@ -36,6 +37,7 @@ class SchemaRegistry:
             (self._uri(n), Resource(contents=s, specification=DRAFT202012)) for n, s in self._raw.items()
         )
         self._validators: dict[str, Draft202012Validator] = {}
+        self._checks: dict[str, Check] = {}
 
     @classmethod
     @cache
@@ -63,10 +65,27 @@ class SchemaRegistry:
             self._validators[name] = validator
         return validator
 
+    def resolver(self, name: str):
+        """A `referencing` resolver for the references in `name`."""
+        return self._registry.resolver(base_uri=self._uri(name))
+
+    def is_valid(self, instance, name: str) -> bool:
+        """Whether `instance` is valid against `name`, by the quick check compiled from it where it
+        has one (see quickcheck), else by its validator. Ask `validator(name)` for the errors."""
+        return self._quick_check(name)(instance)
+
+    def _quick_check(self, name: str) -> Check:
+        check = self._checks.get(name)
+        if check is None:
+            check = compile_check(self._raw[name], self.resolver(name)) or self.validator(name).is_valid
+            self._checks[name] = check
+        return check
+
     def compile_all(self, names) -> None:
-        """Build the validators of `names` now, so no request pays for it."""
+        """Build the validators and quick checks of `names` now, so no request pays for it."""
         for name in names:
             self.validator(name)
+            self._quick_check(name)
 
     def components(self, names) -> dict[str, dict]:
         """OpenAPI `components.schemas` for `names` and everything they reference."""
