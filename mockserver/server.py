@@ -15,6 +15,9 @@ from mockserver.config import Config
 
 CONFIG_ENV = "MOCKSERVER_CONFIG"
 SERVERS = ("granian", "waitress")
+THREADS = 4
+"""Request threads. More threads than cores only buy the GIL's hand-offs and lock waits, but a
+latency fault sleeps in its thread, so one slow request must not stall every other."""
 
 
 def app_from_env():
@@ -24,7 +27,7 @@ def app_from_env():
     return create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
 
 
-def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = 4) -> None:
+def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS) -> None:
     """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     print(f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it", file=sys.stderr, flush=True)
