@@ -69,3 +69,21 @@ def test_every_documented_operation_is_routed(app, documents, path):
             assert (doc_path, method) in routed, f"{method.upper()} {doc_path} is documented but not routed"
             ids.append(operation["operationId"])
     assert len(ids) == len(set(ids))
+
+
+def test_path_parameters_have_the_types_the_docs_give(documents):
+    """Esteem's ids are integers (esteem-patients.txt: `id integer`, `patient_id integer`); every other
+    path parameter is a string id."""
+    doc = documents["/openapi.json"]
+    types = {}
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                if param["in"] == "path":
+                    schema = param["schema"]
+                    if "$ref" in schema:
+                        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+                    types[(path, param["name"])] = schema["type"]
+    integers = {key for key, kind in types.items() if kind == "integer"}
+    assert integers == {("/v1/patients/{id}", "id"), ("/v1/patients/{patient_id}/gauges", "patient_id")}
+    assert set(types.values()) == {"integer", "string"}

@@ -1,8 +1,8 @@
 """One declaration per endpoint: the route, its validation and its OpenAPI entry come from it.
 
 An `Api` is one API family (haidy, heidi, esteem, the admin API). Its `operation` decorator
-declares method, path, request schema, query schema and a schema per response status, and
-wraps the handler in the request pipeline:
+declares method, path, request schema, query schema, path-parameter schemas and a schema per
+response status, and wraps the handler in the request pipeline:
 
     auth (family scheme -> tenant) -> parse + validate -> handler -> (strict) response check
 
@@ -27,6 +27,8 @@ from mockserver.validation import field_errors
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 HTML = "text/html"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_PARAM = re.compile(r"{(\w+)}")
 
 
 class ErrorStyle(Protocol):
@@ -81,6 +83,8 @@ class Operation:
     handler: Callable
     body: Body | None
     query: str | None
+    path_schemas: dict[str, str]
+    """Schema per path parameter, for those that are not plain strings (an integer id, say)."""
     responses: dict[int, Reply]
     links: dict[int, dict]
     authenticated: bool
@@ -91,16 +95,16 @@ class Operation:
 
     @property
     def path_params(self) -> list[str]:
-        return re.findall(r"{(\w+)}", self.path)
+        return _PARAM.findall(self.path)
 
     @property
     def flask_rule(self) -> str:
-        return re.sub(r"{(\w+)}", r"<\1>", self.path)
+        return _PARAM.sub(r"<\1>", self.path)
 
     def schema_names(self) -> list[str]:
         names = [r.schema for r in self.responses.values() if r.schema]
         names += [s for s in (self.body and self.body.schema, self.query) if s]
-        return names
+        return names + list(self.path_schemas.values())
 
 
 @dataclass
@@ -109,7 +113,7 @@ class Call:
 
     operation: Operation
     identity: Identity | None
-    path: dict[str, str]
+    path: dict[str, Any]
     query: dict[str, Any]
     body: Any
     files: dict[str, list[FileStorage]]
@@ -135,7 +139,8 @@ class Api:
                  prefixes: tuple[str, ...], validation_schema: str | None = None,
                  error_schema: str | None = None, description: str = "", public: bool = True,
                  mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
-                 json_loads: Callable[[str], Any] | None = None):
+                 json_loads: Callable[[str], Any] | None = None,
+                 invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError):
         self.name = name
         self.hosts = hosts
         """The vendor's real hostnames: `intercept()` sends calls to them to this fake."""
@@ -149,18 +154,23 @@ class Api:
         """Paths whose errors this family renders: its prefixes under every mount, and all of a non-root mount."""
         self.json_loads = json_loads or loads
         """Parses JSON request bodies; raises ValueError (with `pos` where known) on bad input."""
+        self.invalid_path = invalid_path
+        """The error for path parameters their schemas refuse: FastAPI's 422 by default, a Rails family's 404."""
         self.validation_schema = validation_schema
         self.error_schema = error_schema
         self.public = public
         self.operations: list[Operation] = []
 
     def operation(self, method: str, path: str, *, summary: str, body: Body | str | None = None,
-                  query: str | None = None, responses: dict[int, Reply | str],
+                  query: str | None = None, path_schemas: dict[str, str] | None = None,
+                  responses: dict[int, Reply | str],
                   links: dict[int, dict] | None = None, authenticated: bool = True,
                   errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None):
         """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
 
-        `auth` replaces the family's scheme for this operation (e.g. an API key that obtains the token)."""
+        `path_schemas` gives a schema to path parameters that are not plain strings (e.g. integer ids); the
+        handler gets them parsed. `auth` replaces the family's scheme for this operation (e.g. an API key
+        that obtains the token)."""
         replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
         if isinstance(body, str):
             body = Body(body)
@@ -168,17 +178,22 @@ class Api:
         scheme = auth or (self.auth if authenticated else None)
         if scheme:
             automatic[401] = self.error_schema
-        if body or query:
+        if body or query or (path_schemas and self.invalid_path is RequestValidationError):
             automatic[422] = self.validation_schema
         if body:
             automatic[413] = self.error_schema
         for status, schema in automatic.items():
             replies.setdefault(status, Reply(schema))
 
+        unknown = set(path_schemas or ()) - set(_PARAM.findall(path))
+        if unknown:
+            raise ValueError(f"{method} {path} has no path parameter {', '.join(sorted(unknown))}")
+
         def register(handler: Callable) -> Callable:
             self.operations.append(Operation(
                 api=self, method=method.upper(), path=path, operation_id=handler.__name__,
-                summary=summary, handler=handler, body=body, query=query, responses=replies,
+                summary=summary, handler=handler, body=body, query=query, path_schemas=path_schemas or {},
+                responses=replies,
                 links=links or {}, authenticated=scheme is not None,
                 errors=errors or self.errors, deprecated=deprecated, auth=scheme,
             ))
@@ -205,7 +220,8 @@ def _view(op: Operation) -> Callable:
         runtime = current_app.extensions["mockserver"]
         identity = op.auth.authenticate(request, runtime) if op.authenticated else None
         body, files = _read_body(op, runtime)
-        call = Call(op, identity, path_params, _read_query(op, runtime), body, files, runtime)
+        query = _read_query(op, runtime)
+        call = Call(op, identity, _read_path(op, path_params, runtime), query, body, files, runtime)
         return _respond(op, op.handler(call), runtime)
 
     view.__name__ = op.operation_id
@@ -233,15 +249,33 @@ def _read_query(op: Operation, runtime) -> dict[str, Any]:
     return values
 
 
+def _read_path(op: Operation, raw: dict[str, str], runtime) -> dict[str, Any]:
+    """Path parameters parsed by their declared schemas, after the body and query (so a bad body to a
+    bad id is still the body's error); one its schema refuses answers the family's `invalid_path`."""
+    if not op.path_schemas:
+        return raw
+    values, errors = dict(raw), []
+    for name, schema in op.path_schemas.items():
+        prop = runtime.schemas.schema(schema)
+        try:
+            values[name] = _coerce(raw[name], prop)
+        except ValueError as exc:
+            errors.append(FieldError(("path", name), str(exc), f"type_error.{prop.get('type')}"))
+            continue
+        errors += field_errors(runtime.schemas.validator(schema), values[name], ("path", name))
+    if errors:
+        raise op.api.invalid_path(errors)
+    return values
+
+
 def _coerce(raw, prop: dict):
     kind = prop.get("type")
     if kind == "array":
         return [_coerce(item, prop.get("items", {})) for item in raw]
     if kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError("value is not a valid integer") from None
+        if not _INTEGER.fullmatch(raw):  # int() also takes " 1", "1_0" and other scripts' digits
+            raise ValueError("value is not a valid integer")
+        return int(raw)
     if kind == "number":
         try:
             return float(raw)

@@ -38,7 +38,9 @@ def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict
     out: dict = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.api.name]}
     if op.handler.__doc__:
         out["description"] = " ".join(op.handler.__doc__.split())
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in op.path_params]
+    params = [{"name": p, "in": "path", "required": True,
+               "schema": schemas.ref(op.path_schemas[p]) if p in op.path_schemas else {"type": "string"}}
+              for p in op.path_params]
     if op.query:
         query = schemas.schema(op.query)
         required = set(query.get("required", []))

@@ -102,3 +102,29 @@ def test_a_response_outside_the_schema_is_reported_as_a_mock_bug(app, monkeypatc
     resp = app.test_client().post(URL, json={"external_id": "e", "patient_group": GROUP}, headers=AUTH)
     assert resp.status_code == 500
     assert detail(resp).startswith("mockserver bug: create_patient_context answered 200 outside its schema")
+
+
+def test_a_path_parameter_its_schema_refuses_is_fastapis_422_unless_the_family_says_otherwise():
+    """No FastAPI family declares a typed path parameter yet; the pipeline's default is FastAPI's answer."""
+    from mockserver.api import Api
+    from mockserver.styles import FastApiErrors
+
+    probe = Api("probe", title="probe", errors=FastApiErrors(), auth=None, prefixes=("/probe/",),
+                validation_schema="common/fastapi-validation-error", error_schema="common/fastapi-error")
+
+    @probe.operation("GET", "/probe/{n}", summary="Twice n", path_schemas={"n": "esteem/patient-id"},
+                     responses={200: "mock/ack"})
+    def twice(call):
+        return {"status": str(call.path["n"] * 2)}
+
+    with pytest.raises(ValueError, match="has no path parameter m"):
+        probe.operation("GET", "/probe/{n}", summary="x", path_schemas={"m": "esteem/patient-id"}, responses={})
+    assert 422 in probe.operations[0].responses
+    app = create_app(Config(validate_responses=True))
+    probe.register(app)
+    client = app.test_client()
+    assert client.get("/probe/21").get_json() == {"status": "42"}
+    assert detail(client.get("/probe/2.5")) == [
+        {"loc": ["path", "n"], "msg": "value is not a valid integer", "type": "type_error.integer"}]
+    resp = client.get("/probe/0")
+    assert resp.status_code == 422 and [e["loc"] for e in detail(resp)] == [["path", "n"]]

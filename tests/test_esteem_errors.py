@@ -113,6 +113,8 @@ def test_update_validates_like_create(client):
     ("?page_size=0&page=-1", {"page": ["must be greater than or equal to 1"],
                               "page_size": ["must be greater than or equal to 1"]}),
     ("?page_size=2.5", {"page_size": ["is not a number"]}),
+    ("?page=%202", {"page": ["is not a number"]}),
+    ("?page=1_0", {"page": ["is not a number"]}),
 ])
 def test_bad_paging_is_422(client, query, expected):
     assert errors(client.get(f"/v1/patients{query}", headers=ME)) == expected
@@ -129,10 +131,26 @@ def test_auth_comes_before_validation(client):
     assert errors(client.post("/v1/patients", data=b"{", headers={"Content-Type": "application/json"}), 401)
 
 
-@pytest.mark.parametrize("path", ["/v1/patients/999", "/v1/patients/abc", "/v1/patients/-1", "/v1/patients/1049.0",
-                                  "/v1/patients/" + "9" * 40, "/v1/patients/999/gauges"])
+@pytest.mark.parametrize("path", ["/v1/patients/999", "/v1/patients/abc", "/v1/patients/-1", "/v1/patients/0",
+                                  "/v1/patients/1049.0", "/v1/patients/%201049", "/v1/patients/1_049",
+                                  "/v1/patients/" + "9" * 19, "/v1/patients/" + "9" * 40, "/v1/patients/999/gauges",
+                                  "/v1/patients/abc/gauges"])
 def test_unknown_or_malformed_ids_are_404(client, path):
+    post(client, VALID)  # patient 1049 exists: only the id's spelling keeps it from being found
     assert errors(client.get(path, headers=ME), 404) == "Patient not found"
+    assert errors(client.post(f"/v1/patients/{path.split('/')[3]}/gauges", headers=ME,
+                              json={"gauge": {"gauge_type": "mood", "value": 7}}), 404) == "Patient not found"
+
+
+def test_a_path_id_is_parsed_as_the_integer_it_spells(client):
+    post(client, VALID)
+    for spelled in ("1049", "01049", "%2B1049"):
+        assert client.get(f"/v1/patients/{spelled}", headers=ME).get_json()["id"] == 1049
+
+
+def test_a_bad_body_to_a_malformed_id_is_the_bodys_422(client):
+    assert errors(client.put("/v1/patients/abc", json={"patient": {"first_name": ""}}, headers=ME)) == {
+        "first_name": ["can't be blank"]}
 
 
 def test_unknown_routes_and_methods_answer_in_rails_shape(client):

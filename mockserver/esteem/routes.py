@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from mockserver.api import Api
@@ -16,11 +15,14 @@ PATIENT = "esteem/patient"
 PATIENT_QUERY = "esteem/patient-query"
 _BY_ID = {"id": "$response.body#/id"}
 _BY_PATIENT_ID = {"patient_id": "$response.body#/id"}
+PATIENT_ID = "esteem/patient-id"
 
 api = Api(
     "esteem", title="Esteem General API: patients and their gauges",
     errors=RailsErrors(), auth=UserTokenAuth(), prefixes=("/v1/",), hosts=("api.esteem.health",),
     validation_schema="esteem/validation-errors", error_schema=ERROR,
+    # Every path id is a patient's; one that is no id finds no patient, as Rails' `find` answers.
+    invalid_path=lambda _: NotFound(PATIENT_NOT_FOUND),
 )
 
 
@@ -54,42 +56,38 @@ def create_patient(call):
         return patient.to_json(esteem.clock.now().date()), 201
 
 
-@api.operation("GET", "/v1/patients/{id}", summary="Get a patient's details",
+@api.operation("GET", "/v1/patients/{id}", summary="Get a patient's details", path_schemas={"id": PATIENT_ID},
                responses={200: PATIENT, 403: ERROR, 404: ERROR})
 def get_patient(call):
     with call.backend() as esteem:
-        return esteem.patient(call.principal, _id(call.path["id"])).to_json(esteem.clock.now().date())
+        return esteem.patient(call.principal, call.path["id"]).to_json(esteem.clock.now().date())
 
 
 @api.operation("PUT", "/v1/patients/{id}", summary="Update a patient: any subset of the create fields",
-               body="esteem/patient-update", responses={200: PATIENT, 403: ERROR, 404: ERROR})
+               path_schemas={"id": PATIENT_ID}, body="esteem/patient-update",
+               responses={200: PATIENT, 403: ERROR, 404: ERROR})
 def update_patient(call):
     with call.backend() as esteem:
-        patient = esteem.update_patient(call.principal, _id(call.path["id"]), call.body["patient"])
+        patient = esteem.update_patient(call.principal, call.path["id"], call.body["patient"])
         return patient.to_json(esteem.clock.now().date())
 
 
 @api.operation("GET", "/v1/patients/{patient_id}/gauges", summary="List a patient's gauges",
-               query="esteem/gauge-query", responses={200: "esteem/gauge-list", 403: ERROR, 404: ERROR})
+               path_schemas={"patient_id": PATIENT_ID}, query="esteem/gauge-query",
+               responses={200: "esteem/gauge-list", 403: ERROR, 404: ERROR})
 def list_patient_gauges(call):
     filters = {k: date.fromisoformat(v) if k.endswith("_date") else v for k, v in call.query.items()}
     with call.backend() as esteem:
-        return [g.to_json() for g in esteem.list_gauges(call.principal, _id(call.path["patient_id"]), **filters)]
+        return [g.to_json() for g in esteem.list_gauges(call.principal, call.path["patient_id"], **filters)]
 
 
 @api.operation("POST", "/v1/patients/{patient_id}/gauges", summary="Record a gauge reading for a patient",
-               body="esteem/gauge-create", responses={201: "esteem/gauge", 403: ERROR, 404: ERROR})
+               path_schemas={"patient_id": PATIENT_ID}, body="esteem/gauge-create",
+               responses={201: "esteem/gauge", 403: ERROR, 404: ERROR})
 def create_patient_gauge(call):
     """Not in the docs, which offer no way to put gauges in; validated against the gauge type's scale."""
     with call.backend() as esteem:
-        return esteem.add_gauge(call.principal, _id(call.path["patient_id"]), call.body["gauge"]).to_json(), 201
-
-
-def _id(raw: str) -> int:
-    """Ids are integers (a bigint: at most 18 digits); anything else names no patient."""
-    if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise NotFound(PATIENT_NOT_FOUND)
-    return int(raw)
+        return esteem.add_gauge(call.principal, call.path["patient_id"], call.body["gauge"]).to_json(), 201
 
 
 def _defaults(schema: dict) -> dict:
