@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mockserver.dataset import pdf  # noqa: E402
 from mockserver.haidy import fhir  # noqa: E402
 from mockserver.haidy.extraction import holistic_patient, structure_text  # noqa: E402
 from mockserver.haidy.structure import pdf_text  # noqa: E402
@@ -60,29 +61,8 @@ def _holistic(text: str) -> dict:
 
 
 def ten_page_pdf() -> bytes:
-    """A letter of 10 pages, each with 40 lines of the short texts: about 30 KB of text, as a discharge letter."""
-    pages = []
-    for page in range(10):
-        lines = [SHORT_TEXTS[(page + i) % len(SHORT_TEXTS)].encode("latin-1", "replace") for i in range(40)]
-        ops = b" ".join(b"(%s) Tj T*" % line.replace(b"(", b"").replace(b")", b"") for line in lines)
-        pages.append(b"BT /F1 9 Tf 11 TL 40 800 Td " + ops + b" ET")
-    count = len(pages)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count)), count),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    for i, stream in enumerate(pages):
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * i))
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A letter of 10 full pages of the short texts (about 40 KB of text), as a long discharge letter."""
+    return pdf.render([SHORT_TEXTS[i % len(SHORT_TEXTS)] for i in range(10 * pdf.LINES_PER_PAGE)])
 
 
 def pdfs_per_second(data: bytes, seconds: float) -> tuple[float, int]:

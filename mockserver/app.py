@@ -51,11 +51,13 @@ class Runtime:
     tasks: TaskEngine
 
     def reset(self) -> None:
-        """Back to how the server started: only the state file's data, the configured tenants, real time."""
+        """Back to how the server started: only the state file's (or data set's) data, the configured tenants,
+        real time."""
         self.tenants.reset()
         self.store.reset()
-        if self.config.state_file:
-            self.store.load(self.config.state())
+        state = self.config.state()
+        if state is not None:
+            self.store.load(state)
         self.journal.clear()
         self.faults.clear()
         self.tasks.reset()
@@ -77,8 +79,9 @@ def create_app(config: Config | None = None) -> Flask:
     runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size),
                       Faults(), tasks)
     app.extensions["mockserver"] = runtime
-    if config.state_file:
-        store.load(config.state())
+    state = config.state()
+    if state is not None:
+        store.load(state)
 
     operations: dict[str, Operation] = {}
     for api in apis:

@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from mockserver.config import MB, Config
+from mockserver.dataset import Options
 from mockserver.server import THREADS
 
 
@@ -21,8 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--auth", choices=("open", "strict"), default="open",
                        help="open: any non-empty token is its own tenant; strict: only tokens from --config")
     serve.add_argument("--config", dest="tenants_file", metavar="FILE", help="tenants file (JSON)")
-    serve.add_argument("--state", dest="state_file", metavar="FILE",
+    start = serve.add_mutually_exclusive_group()
+    start.add_argument("--state", dest="state_file", metavar="FILE",
                        help="start from this state export (e.g. from `mockserver seed`); reset returns to it")
+    start.add_argument("--fixtures", metavar="NAME_OR_DIR",
+                       help="start from a data set: one shipped with mockserver (demo) or a directory made by "
+                            "`mockserver fixtures`; reset returns to it")
     serve.add_argument("--max-body-mb", type=float, default=50, help="largest request body (413 above)")
     serve.add_argument("--max-file-mb", type=float, default=20, help="largest uploaded file (refused above)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
@@ -54,6 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--output", "-o", type=argparse.FileType("w", encoding="utf-8"), default=sys.stdout,
                       metavar="FILE", help="write here instead of to stdout")
 
+    fixtures = commands.add_parser(
+        "fixtures", help="write a synthetic data set (state.json, documents/) for serve --fixtures DIR")
+    fixtures.add_argument("--output", "-o", type=Path, required=True, metavar="DIR",
+                          help="a new directory, or one holding a data set, which is replaced")
+    fixtures.add_argument("--seed", type=int, default=Options.seed,
+                          help="the same seed and --until give the same files")
+    fixtures.add_argument("--until", type=date.fromisoformat, default=Options.until, metavar="YYYY-MM-DD",
+                          help=f"the data set's today (default {Options.until}, the shipped demo's)")
+    fixtures.add_argument("--people", type=_positive, default=Options.people,
+                          help="people, each in all three families, with their documents")
+
     contract = commands.add_parser("contract", help="check any server against the vendor contract (schemathesis)")
     contract.add_argument("--base-url", required=True, help="the server to check, e.g. http://127.0.0.1:8080")
     contract.add_argument("--family", choices=("haidy", "heidi", "esteem"), help="only this API family")
@@ -78,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         return _coverage(args.base_url, args.json)
     if args.command == "seed":
         return _seed(args)
+    if args.command == "fixtures":
+        return _fixtures(args, fixtures)
     if args.command == "openapi":
         from mockserver.app import create_app
 
@@ -90,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
                         max_file_bytes=int(args.max_file_mb * MB), cors_origins=args.cors_origins or ["*"],
                         validate_responses=args.validate_responses, access_log=args.access_log,
                         jwt_secret=args.jwt_secret, jwt_lifetime_seconds=args.jwt_lifetime_seconds,
-                        state_file=args.state_file, task_timing=args.task_timing,
+                        state_file=args.state_file, fixtures=args.fixtures, task_timing=args.task_timing,
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
                         allowed_url_hosts=args.allowed_url_hosts)
-        config.state()  # unreadable or not JSON: a usage error now, not a failing server later
+        from mockserver.app import create_app
+
+        create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server later
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     from mockserver.server import serve as run
@@ -116,6 +137,16 @@ def _seed(args: argparse.Namespace) -> int:
                           patients_per_practice=args.patients_per_practice)
     json.dump(seed_state(options), args.output, separators=(",", ":"))
     args.output.write("\n")
+    return 0
+
+
+def _fixtures(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mockserver.dataset.build import build, write
+
+    try:
+        write(build(Options(seed=args.seed, until=args.until, people=args.people)), args.output)
+    except FileExistsError as exc:
+        parser.error(str(exc))
     return 0
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from mockserver.resources import data_set_state
+from mockserver.schemas import SchemaRegistry
+from mockserver.validation import check_document
 
 MB = 1024 * 1024
 
@@ -18,6 +23,8 @@ class Config:
     """JSON file: {"tenants": {name: {"tokens": [...], "haidy": {"patient_groups": [...], "integrations": [...]}}}}."""
     state_file: str | None = None
     """A state export (`GET /_mock/state`, `mockserver seed`) the server starts from and returns to on reset."""
+    fixtures: str | None = None
+    """Instead of `state_file`: a data set's name (`demo`, shipped in `fixtures/`) or directory (`mockserver fixtures`)."""
     max_body_bytes: int = 50 * MB
     max_file_bytes: int = 20 * MB
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
@@ -45,6 +52,10 @@ class Config:
             raise ValueError(f"auth must be 'open' or 'strict', not {self.auth!r}")
         if self.auth == "strict" and not self.tenants_file:
             raise ValueError("auth 'strict' needs a tenants file (--config FILE)")
+        if self.state_file and self.fixtures:
+            raise ValueError("give a state file or fixtures, not both")
+        if self.fixtures:
+            data_set_state(self.fixtures)  # an unknown name fails here, not at the first load
         if self.jwt_lifetime_seconds < 1:
             raise ValueError(f"the JWT lifetime must be at least 1 second, not {self.jwt_lifetime_seconds}")
         self.jwt_secret = self.jwt_secret or secrets.token_urlsafe(32)
@@ -52,13 +63,14 @@ class Config:
     def tenants(self) -> dict[str, dict]:
         if not self.tenants_file:
             return {}
-        data = json.loads(Path(self.tenants_file).read_text(encoding="utf-8"))
-        return data.get("tenants", {})
+        return _read(self.tenants_file, "mock/tenants-file")["tenants"]
 
     def state(self) -> dict | None:
-        if not self.state_file:
+        """What the server starts from and returns to on reset: the state file's or the data set's export."""
+        path = self.state_file or (self.fixtures and str(data_set_state(self.fixtures)))
+        if not path:
             return None
-        return json.loads(Path(self.state_file).read_text(encoding="utf-8"))
+        return _read(path, "mock/state")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -66,3 +78,22 @@ class Config:
     @classmethod
     def from_json(cls, text: str) -> "Config":
         return cls(**json.loads(text))
+
+
+_CHECKED: set[tuple[str, bytes]] = set()
+"""(schema, sha256 of the bytes) of files that passed: a reset re-reads the state file, and checking a
+seeded world costs a second or more, so the same bytes are checked once per process."""
+
+
+def _read(path: str, schema: str):
+    """A JSON file checked whole against its schema: ValueError (or OSError) naming the file and where it is wrong."""
+    raw = Path(path).read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    key = (schema, hashlib.sha256(raw).digest())
+    if key not in _CHECKED:
+        check_document(SchemaRegistry.default().validator(schema), data, path)
+        _CHECKED.add(key)
+    return data

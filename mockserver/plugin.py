@@ -8,9 +8,7 @@ reset for this test, or a dedicated one under `@pytest.mark.mockserver(...)`), `
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,6 +20,7 @@ from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.handle import MockHandle
 from mockserver.intercept import intercept
+from mockserver.validation import check_document
 
 
 class MockServer(MockHandle):
@@ -77,7 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "mockserver(**options): run this test on its own mock; options are Config fields "
-        "(auth, tenants_file, ...) plus state= (an export: dict or JSON file) and frozen_at= (datetime)")
+        "(auth, tenants_file, fixtures= a data set such as 'demo', ...) plus state= (an export: dict or JSON file) "
+        "and frozen_at= (datetime)")
 
 
 @pytest.fixture(scope="session")
@@ -98,9 +98,12 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
     else:
         options = dict(marker.kwargs)
         state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
+        if state is not None and not isinstance(state, dict):
+            options["state_file"] = str(state)  # checked on load, and what reset() returns to
         server = MockServer(create_app(Config(validate_responses=True, **options)))
-        if state is not None:
-            server.runtime.store.load(state if isinstance(state, dict) else json.loads(Path(state).read_text()))
+        if isinstance(state, dict):
+            check_document(server.runtime.schemas.validator("mock/state"), state, "the marker's state")
+            server.runtime.store.load(state)
         if frozen_at is not None:
             server.clock.freeze(frozen_at)
     yield server

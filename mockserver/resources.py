@@ -13,3 +13,20 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"mockserver data directory {name!r} not found beside the package")
+
+
+STATE_FILE = "state.json"
+"""A data set is a directory: this state export, and the documents it holds as files (`documents/`)."""
+
+
+def data_set_state(name_or_path: str) -> Path:
+    """The state file of a data set: a bare name is one shipped in `fixtures/` (`demo`) before a directory
+    of that name; anything else is a directory's path."""
+    shipped, given = data_dir("fixtures"), Path(name_or_path)
+    bare = given.name == name_or_path != ".."
+    for directory in ([shipped / name_or_path] if bare else []) + [given]:
+        if (directory / STATE_FILE).is_file():
+            return directory / STATE_FILE
+    names = sorted(d.name for d in shipped.iterdir() if (d / STATE_FILE).is_file())
+    raise FileNotFoundError(f"no data set {name_or_path!r}: not one shipped with mockserver ({', '.join(names)}) "
+                            f"nor a directory with a {STATE_FILE}")

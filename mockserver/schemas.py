@@ -1,9 +1,10 @@
 """The schema registry: JSON Schema 2020-12 files under `schemas/`, loaded and compiled once.
 
 Every file is `schemas/<family>/<name>.json`, known by the name `<family>/<name>`, and carries a
-unique `title` that becomes its OpenAPI component name. A schema may reference another only as a
-whole file, by relative path (`"$ref": "error.json"`), so the same file works for validation
-here and as `#/components/schemas/<Title>` in the OpenAPI document.
+unique `title` that becomes its OpenAPI component name. A schema may reference only another file,
+by relative path: all of it (`"$ref": "error.json"`) or a part (`"$ref": "patient.json#/properties/id"`,
+so a shape is written once even where a whole entity does not fit), and the same file works for
+validation here and as `#/components/schemas/<Title>[/part]` in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -110,9 +111,9 @@ class SchemaRegistry:
     def _rewrite(self, node, name: str, pending: list[str]):
         if isinstance(node, dict):
             if "$ref" in node:
-                target = self._resolve(name, node["$ref"])
+                target, pointer = self._resolve(name, node["$ref"])
                 pending.append(target)
-                node["$ref"] = self.ref(target)["$ref"]
+                node["$ref"] = self.ref(target)["$ref"] + pointer
             for value in node.values():
                 self._rewrite(value, name, pending)
         elif isinstance(node, list):
@@ -120,8 +121,24 @@ class SchemaRegistry:
                 self._rewrite(value, name, pending)
         return node
 
-    def _resolve(self, name: str, ref: str) -> str:
-        return urljoin(self._uri(name), ref)[len(_BASE) : -len(".json")]
+    def _resolve(self, name: str, ref: str) -> tuple[str, str]:
+        """The schema `ref` (relative to schema `name`) names, and the JSON pointer into it ("" for all)."""
+        uri, _, pointer = urljoin(self._uri(name), ref).partition("#")
+        return uri[len(_BASE) : -len(".json")], pointer
+
+    def _exists(self, target: str, pointer: str) -> bool:
+        if pointer and not pointer.startswith("/"):
+            return False  # an anchor, not a JSON pointer
+        node = self._raw.get(target)
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return False
+        return node is not None
 
     @staticmethod
     def _uri(name: str) -> str:
@@ -140,8 +157,8 @@ class SchemaRegistry:
     def _check_refs(self, name: str, node) -> None:
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if ref is not None and ("#" in ref or self._resolve(name, ref) not in self._raw):
-                raise ValueError(f"schema {name}: $ref {ref!r} must name another schema file")
+            if ref is not None and (ref.startswith("#") or not self._exists(*self._resolve(name, ref))):
+                raise ValueError(f"schema {name}: $ref {ref!r} must name another schema file (or a part of one)")
             for value in node.values():
                 self._check_refs(name, value)
         elif isinstance(node, list):

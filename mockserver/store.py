@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, Protocol, TypeVar
+from typing import Callable, Hashable, Iterable, Iterator, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -72,13 +72,18 @@ class MemoryStore:
         return {"tenants": tenants}
 
     def load(self, state: dict) -> None:
-        """Replace everything with an export; unknown families are an error, nothing is half-loaded."""
+        """Replace everything with an export (its schema, mock/state, checked already); what a family's
+        restorer refuses, or an unknown family, is a ValueError saying where, and nothing is half-loaded."""
         fresh = {}
         for tenant, families in state.get("tenants", {}).items():
             for family, data in families.items():
                 if family not in self._families:
                     raise ValueError(f"unknown family {family!r} in state of tenant {tenant!r}")
-                fresh[(family, tenant)] = (threading.Lock(), self._families[family][1](data))
+                try:
+                    backend = self._families[family][1](data)
+                except ValueError as exc:
+                    raise ValueError(f"tenants -> {tenant} -> {family}: {exc}") from None
+                fresh[(family, tenant)] = (threading.Lock(), backend)
         with self._lock:
             self._backends = fresh
 
@@ -92,3 +97,15 @@ class MemoryStore:
                     factory = self._families[family][0]
                     slot = self._backends[key] = (threading.Lock(), factory(self._settings(tenant, family)))
         return slot
+
+
+def unique(items: Iterable[T], key: Callable[[T], Hashable], what: str) -> dict[Hashable, T]:
+    """`items` by `key` for a restorer; a repeated key is a ValueError, as in a dict the later item would
+    silently replace the earlier."""
+    out: dict[Hashable, T] = {}
+    for item in items:
+        k = key(item)
+        if k in out:
+            raise ValueError(f"{what} {k!r} appears twice")
+        out[k] = item
+    return out

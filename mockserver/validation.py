@@ -38,6 +38,18 @@ def field_errors(validator: Draft202012Validator, instance, prefix: tuple) -> li
     return list(out)
 
 
+def describe(errors: list[FieldError]) -> str:
+    """`tenants -> t -> haidy -> files -> 0 -> id: str type expected; ...`: every error, located as pydantic prints it."""
+    return "; ".join(f"{' -> '.join(map(str, e.loc)) or '(the whole document)'}: {e.msg}" for e in errors)
+
+
+def check_document(validator: Draft202012Validator, document, what: str) -> None:
+    """Raise ValueError naming every violation: a file read at start-up is refused whole, before it is used."""
+    errors = field_errors(validator, document, ())
+    if errors:
+        raise ValueError(f"{what} does not match its schema: {describe(errors)}")
+
+
 def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
     kind, arg = error.validator, error.validator_value
     if kind == "required":

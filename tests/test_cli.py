@@ -51,3 +51,20 @@ def test_openapi_command_prints_the_document():
 def test_strict_without_config_is_a_usage_error():
     done = subprocess.run([str(BIN / "mockserver"), "serve", "--auth", "strict"], capture_output=True, text=True)
     assert done.returncode == 2 and "tenants file" in done.stderr
+
+
+@pytest.mark.parametrize("option, content, expected", [
+    pytest.param("--config", {"tenants": {"acme": {"heidi": {"api_keys": "acme-key"}}}},
+                 "does not match its schema: tenants -> acme -> heidi -> api_keys: value is not a valid list", id="tenants"),
+    pytest.param("--state", {"tenants": {"t": {"haidy": {"patient_groups": [5]}}}},
+                 "does not match its schema: tenants -> t -> haidy -> patient_groups -> 0: str type expected", id="state"),
+    pytest.param("--state", {"tenants": {"esteem": {"esteem": {"practices": [{"id": 1, "name": "A"}, {"id": 1, "name": "B"}]}}}},
+                 "tenants -> esteem -> esteem: practice 1 appears twice", id="state-rule"),
+])
+def test_serve_refuses_a_file_it_cannot_load_as_a_usage_error(tmp_path, option, content, expected):
+    path = tmp_path / "file.json"
+    path.write_text(json.dumps(content))
+    strict = ["--auth", "strict"] if option == "--config" else []
+    done = subprocess.run([str(BIN / "mockserver"), "serve", "--port", "0", *strict, option, str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and expected in done.stderr, done.stderr

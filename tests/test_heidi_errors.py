@@ -137,4 +137,6 @@ def test_state_export_and_import_keep_heidi_data_and_ids(client, auth):
         session_id["session_id"]
     assert other.get("/_mock/state").get_json() == state
     bad = {"tenants": {"t": {"heidi": {"sessions": [{"session_id": "1"}]}}}}
-    assert other.put("/_mock/state", json=bad).status_code == 400
+    refused = other.put("/_mock/state", json=bad)
+    assert refused.status_code == 422
+    assert ["body", "tenants", "t", "heidi", "sessions", 0, "session_name"] in [e["loc"] for e in refused.get_json()["detail"]]

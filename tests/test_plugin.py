@@ -1,5 +1,7 @@
 """The pytest plugin, tested as users meet it: in a separate pytest run (pytester)."""
 
+import json
+
 pytest_plugins = ["pytester"]
 
 
@@ -46,19 +48,23 @@ def test_same_server_for_the_whole_session(pytester):
     pytester.runpytest_subprocess().assert_outcomes(passed=2)
 
 
+STATE = {"tenants": {"seeded": {"haidy": {
+    "patient_groups": ["sqmcrfbv6fx4g04"], "integrations": [], "files": [],
+    "patient_contexts": [{"id": "ctx_seeded000001", "external_id": "s-1", "patient_group": "sqmcrfbv6fx4g04",
+                          "name": "Seeded", "birth_date": None, "gender": None, "file_ids": [],
+                          "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}]}}}}
+
+
 def test_marker_gives_one_test_its_own_configured_mock(pytester):
     pytester.makepyfile(
         """
+        import json
         from datetime import datetime, timezone
 
         import pytest
         import requests
 
-        STATE = {"tenants": {"seeded": {"haidy": {"patient_groups": ["sqmcrfbv6fx4g04"], "integrations": [],
-                 "patient_contexts": [{"id": "ctx_seeded000001", "external_id": "s-1", "patient_group": "sqmcrfbv6fx4g04",
-                                       "name": "Seeded", "birth_date": None, "gender": None, "file_ids": [],
-                                       "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}],
-                 "files": []}}}}
+        STATE = json.loads(STATE_JSON)
 
         @pytest.mark.mockserver(state=STATE, frozen_at=datetime(2031, 1, 1, tzinfo=timezone.utc))
         def test_seeded_and_frozen(mockserver, mockserver_session):
@@ -77,10 +83,33 @@ def test_marker_gives_one_test_its_own_configured_mock(pytester):
             created = haidy_session.post("/v2/patient-contexts/", json={"external_id": "x", "patient_group": "sqmcrfbv6fx4g04"})
             assert created.status_code == 200
             mockserver.journal.assert_called("POST", "/v2/patient-contexts/", times=1)
-        """.replace("PLACEHOLDER", str(pytester.path / "strict.json"))
+            demo = {"Authorization": "Bearer demo-token"}
+            assert haidy_session.get("/v2/patient-contexts/?external_id=demo-patient-1", headers=demo).json() == []
+
+        @pytest.mark.mockserver(fixtures="demo")
+        def test_a_data_set_and_reset_returns_to_it(mockserver):
+            url = mockserver.url + "/v2/patient-contexts/?external_id=demo-patient-1"
+            assert requests.get(url, headers={"Authorization": "Bearer demo-token"}).json()[0]["total_files"] == 3
+            mockserver.reset()
+            assert len(requests.get(url, headers={"Authorization": "Bearer demo-token"}).json()) == 1
+
+        @pytest.mark.mockserver(state="STATE_FILE")
+        def test_a_state_file_and_reset_returns_to_it(mockserver):
+            url = mockserver.url + "/v2/patient-contexts/ctx_seeded000001"
+            requests.post(mockserver.url + "/_mock/reset")
+            assert requests.get(url, headers={"Authorization": "Bearer seeded"}).json()["name"] == "Seeded"
+
+        @pytest.mark.mockserver(state={"tenants": {"t": {"haidy": {"patient_contexts": [{"birth_date": 5}]}}}})
+        def test_a_bad_state_is_refused(mockserver):
+            pass
+        """.replace("PLACEHOLDER", str(pytester.path / "strict.json")).replace("STATE_FILE", str(pytester.path / "state.json"))
+        .replace("STATE_JSON", repr(json.dumps(STATE)))
     )
     (pytester.path / "strict.json").write_text('{"tenants": {"acme": {"tokens": ["acme-key"]}}}')
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    (pytester.path / "state.json").write_text(json.dumps(STATE))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(["*the marker's state does not match its schema*birth_date*"])
 
 
 def test_parallel_workers_each_get_their_own_mock(pytester):

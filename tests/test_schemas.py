@@ -1,4 +1,4 @@
-"""The schema registry: every doc example validates, references stay whole-file, titles unique."""
+"""The schema registry: every doc example validates, references name another file (or a part of one), titles unique."""
 
 import json
 
@@ -36,6 +36,17 @@ def test_cross_file_refs_resolve_for_validation_and_openapi():
     assert "PatientContext" in components
 
 
+def test_a_part_of_another_file_is_referenced_the_same_way_for_validation_and_openapi(tmp_path):
+    write(tmp_path, "a/entity", {"title": "Entity", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}}})
+    write(tmp_path, "b/kept", {"title": "Kept", "properties": {"entity_id": {"$ref": "../a/entity.json#/properties/id"}}})
+    registry = SchemaRegistry(tmp_path)
+    assert registry.validator("b/kept").is_valid({"entity_id": 1})
+    assert not registry.validator("b/kept").is_valid({"entity_id": 0})
+    components = registry.components(["b/kept"])
+    assert components["Kept"]["properties"]["entity_id"] == {"$ref": "#/components/schemas/Entity/properties/id"}
+    assert components["Entity"]["properties"]["id"] == {"type": "integer", "minimum": 1}
+
+
 def write(tmp_path, name, schema):
     path = tmp_path / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +57,9 @@ def write(tmp_path, name, schema):
     ({"a/x": {"title": "X"}, "a/y": {"title": "X"}}, "unique title"),
     ({"a/x": {"title": "X", "properties": {"p": {"$ref": "missing.json"}}}}, "must name another schema file"),
     ({"a/x": {"title": "X", "$defs": {"d": {}}, "properties": {"p": {"$ref": "#/$defs/d"}}}}, "must name another schema file"),
+    ({"a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#/properties/q"}}},
+      "a/y": {"title": "Y", "properties": {"r": {}}}}, "must name another schema file"),
+    ({"a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#anchor"}}}, "a/y": {"title": "Y"}}, "must name another"),
 ])
 def test_registry_refuses_ambiguous_schemas(tmp_path, schemas, message):
     for name, schema in schemas.items():

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 
 from mockserver.clock import Clock, iso_millis
 from mockserver.errors import ApiError, Forbidden, NotFound
+from mockserver.store import unique
 
 FIRST_PATIENT_ID = 1049
 FIRST_GAUGE_ID = 456
@@ -301,20 +302,19 @@ class EsteemWorld:
 
     @classmethod
     def from_state(cls, state: dict, clock: Clock) -> "EsteemWorld":
+        """`state` has the shape of mock/esteem-state; a repeated id or token is refused (ValueError)."""
         world = cls(clock)
-        for raw in state.get("practices", []):
-            practice = Practice(**raw)
-            world.practices[practice.id] = practice
-        for raw in state.get("users", []):
-            user = User(**{**raw, "patient_ids": set(raw.get("patient_ids", []))})
-            world.users[user.id] = world._tokens[user.token] = user
-        for raw in state.get("patients", []):
-            patient = Patient(**{**raw, "date_of_birth": date.fromisoformat(raw["date_of_birth"]),
-                                 "created_at": _stamp(raw["created_at"]), "updated_at": _stamp(raw["updated_at"])})
-            world.patients[patient.id] = patient
-        for raw in state.get("gauges", []):
-            gauge = Gauge(**{**raw, "recorded_at": _stamp(raw["recorded_at"]), "created_at": _stamp(raw["created_at"])})
-            world.gauges[gauge.id] = gauge
+        world.practices = unique((Practice(**raw) for raw in state.get("practices", [])), lambda p: p.id, "practice")
+        users = [User(**{**raw, "patient_ids": set(raw.get("patient_ids", []))}) for raw in state.get("users", [])]
+        world.users = unique(users, lambda u: u.id, "user")
+        world._tokens = unique(users, lambda u: u.token, "user token")
+        world.patients = unique(
+            (Patient(**{**raw, "date_of_birth": date.fromisoformat(raw["date_of_birth"]),
+                        "created_at": _stamp(raw["created_at"]), "updated_at": _stamp(raw["updated_at"])})
+             for raw in state.get("patients", [])), lambda p: p.id, "patient")
+        world.gauges = unique(
+            (Gauge(**{**raw, "recorded_at": _stamp(raw["recorded_at"]), "created_at": _stamp(raw["created_at"])})
+             for raw in state.get("gauges", [])), lambda g: g.id, "gauge")
         return world
 
 

@@ -1,4 +1,5 @@
-"""A populated Esteem world from a seed: practices, users of every role, patients and gauge histories.
+"""A populated Esteem world from a seed: practices, users of every role, patients and gauge histories, and
+(for a synthetic data set, `mockserver.dataset`) a clinician's caseload of given people.
 
 The same arguments give the same world, byte for byte: all randomness comes from the seed and all
 time from `until`, never from the wall clock. The world is built through the model's own methods,
@@ -44,12 +45,24 @@ _NOTES = {
 
 
 @dataclass(frozen=True)
+class Caseload:
+    """Patients who must be in the world (a data set's people), created by their own clinician: a `user`
+    of practice 1, whose token sees exactly them."""
+
+    token: str
+    name: str
+    patients: tuple[tuple[datetime, dict], ...]
+    """(when created, the patient's attributes as the API takes them); none before the docs' patient."""
+
+
+@dataclass(frozen=True)
 class SeedOptions:
     until: date
     """The seeded world's "now": its latest timestamps fall on this UTC day."""
     seed: int = 1
     practices: int = 3
     patients_per_practice: int = 12
+    caseload: Caseload | None = None
 
 
 def seed_state(options: SeedOptions) -> dict:
@@ -78,9 +91,19 @@ def seed_world(options: SeedOptions) -> EsteemWorld:
     plans = sorted(((end - timedelta(days=rng.uniform(30, 720), minutes=rng.randrange(600)), team)
                     for team in staff for _ in range(options.patients_per_practice)), key=lambda plan: plan[0])
     plans[0] = (plans[0][0], staff[0])
-    for index, (created, team) in enumerate(plans):
-        creator = staff[0][1] if index == 0 else rng.choice(team)
+    planned = [(created, team, None) for created, team in plans]
+    if options.caseload is not None:
+        clinician = world.upsert_user(options.caseload.token, role="user", name=options.caseload.name,
+                                      practice=world.practices[staff[0][0].practice_id].name)
+        after_docs = plans[0][0] + timedelta(minutes=1)
+        planned += [(max(created, after_docs), None, attrs) for created, attrs in options.caseload.patients]
+        planned.sort(key=lambda plan: plan[0])
+    for index, (created, team, attrs) in enumerate(planned):
         clock.freeze(created)
+        if attrs is not None:
+            world.create_patient(clinician, attrs)
+            continue
+        creator = staff[0][1] if index == 0 else rng.choice(team)
         patient = world.create_patient(creator, DOCS_PATIENT if index == 0 else _patient(fake, rng, created))
         carers = [u for u in team if u.role == "user" and u is not creator]
         if creator.role == "supervisor" or rng.random() < 0.3:

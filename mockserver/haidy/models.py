@@ -7,23 +7,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from mockserver.clock import Clock, iso
-from mockserver.ids import random_id
+from mockserver.ids import Entropy, random_id
 from mockserver.errors import BadRequest, NotFound
 from mockserver.sniff import sniff_document
+from mockserver.store import unique
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
 DEFAULT_INTEGRATION = "o10i0iva3tn75kk"
 """The IDs the docs use, so their examples work as written on any new tenant."""
 
 ACCEPTED = "PDF, PNG, JPEG, DOCX or plain text"
-
-
-def new_id(prefix: str) -> str:
-    return random_id(12, prefix)
 
 
 @dataclass
@@ -92,6 +90,8 @@ class HaidyBackend:
         self.overrides: dict[str, dict] = {}
         """content_hash -> structured_output a test wants instead of what extraction would find."""
         self._by_key: dict[tuple[str, str], str] = {}
+        self.entropy: Entropy = os.urandom
+        """Where new IDs come from; a seeded data set swaps in a seeded source."""
 
     def configure(self, settings: dict) -> "HaidyBackend":
         """Provision patient groups and integrations, always beside the ones the docs use."""
@@ -109,7 +109,7 @@ class HaidyBackend:
                 f"A patient context with external_id '{external_id}' already exists in patient group "
                 f"'{patient_group}' (id {self._by_key[key]})")
         now = self.clock.now()
-        ctx = PatientContext(new_id("ctx_"), external_id, patient_group, name, birth_date, gender, now, now)
+        ctx = PatientContext(self._new_id("ctx_"), external_id, patient_group, name, birth_date, gender, now, now)
         self.contexts[ctx.id] = ctx
         self._by_key[key] = ctx.id
         return ctx
@@ -143,7 +143,7 @@ class HaidyBackend:
             if reason:
                 result.failed.append({"filename": filename, "size": len(content), "error": reason})
                 continue
-            stored = PatientFile(new_id("file_"), ctx.id, filename, content_type, now, content)
+            stored = PatientFile(self._new_id("file_"), ctx.id, filename, content_type, now, content)
             self.files[stored.id] = stored
             ctx.file_ids.append(stored.id)
             result.uploaded.append(stored)
@@ -157,6 +157,9 @@ class HaidyBackend:
             return None
         matches = self.find_patient_contexts(external_id=unique_id)
         return max(matches, key=lambda c: c.updated_at, default=None)
+
+    def _new_id(self, prefix: str) -> str:
+        return random_id(12, prefix, self.entropy)
 
     def register_transcript(self, audio: bytes, text: str) -> str:
         """Make this audio transcribe to `text`; returns the audio's sha256 hex."""
@@ -185,20 +188,27 @@ class HaidyBackend:
 
     @classmethod
     def from_state(cls, state: dict, clock: Clock) -> "HaidyBackend":
+        """`state` has the shape of mock/haidy-state; refused here (ValueError) is what a schema cannot say:
+        a repeated id or external_id, or a context listing a file that is not its own."""
         backend = cls(clock)
         backend.patient_groups = set(state.get("patient_groups", []))
         backend.integrations = set(state.get("integrations", []))
         backend.transcripts = dict(state.get("transcripts", {}))
         backend.overrides = dict(state.get("overrides", {}))
-        for raw in state.get("patient_contexts", []):
-            ctx = PatientContext(**{**raw, "created_at": _parse(raw["created_at"]),
-                                    "updated_at": _parse(raw["updated_at"])})
-            backend.contexts[ctx.id] = ctx
-            backend._by_key[(ctx.patient_group, ctx.external_id)] = ctx.id
-        for raw in state.get("files", []):
-            stored = PatientFile(**{**raw, "uploaded_at": _parse(raw["uploaded_at"]),
-                                    "content": base64.b64decode(raw["content"], validate=True)})
-            backend.files[stored.id] = stored
+        contexts = [PatientContext(**{**raw, "created_at": _parse(raw["created_at"]),
+                                      "updated_at": _parse(raw["updated_at"])})
+                    for raw in state.get("patient_contexts", [])]
+        backend.contexts = unique(contexts, lambda c: c.id, "patient context")
+        keys = unique(contexts, lambda c: (c.patient_group, c.external_id), "patient context (patient_group, external_id)")
+        backend._by_key = {key: ctx.id for key, ctx in keys.items()}
+        backend.files = unique((PatientFile(**{**raw, "uploaded_at": _parse(raw["uploaded_at"]),
+                                               "content": base64.b64decode(raw["content"], validate=True)})
+                                for raw in state.get("files", [])), lambda f: f.id, "file")
+        for ctx in contexts:
+            for file_id in ctx.file_ids:
+                stored = backend.files.get(file_id)
+                if stored is None or stored.patient_context_id != ctx.id:
+                    raise ValueError(f"patient context {ctx.id} lists file {file_id!r}, which is not one of its files")
         return backend
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mockserver.errors import ApiError, RequestValidationError
 from mockserver.styles import field_json
+from mockserver.validation import describe
 
 
 class HeidiErrors:
@@ -14,6 +15,6 @@ class HeidiErrors:
 
     def render(self, error: ApiError) -> dict:
         if isinstance(error, RequestValidationError):
-            msg = "; ".join(f"{' -> '.join(map(str, e.loc))}: {e.msg}" for e in error.errors)
+            msg = describe(error.errors)
             return {"detail": {"msg": msg, "type": error.code, "errors": [field_json(e) for e in error.errors]}}
         return {"detail": {"msg": error.message, "type": error.code}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +15,9 @@ from functools import cache
 
 from mockserver.clock import Clock
 from mockserver.errors import BadRequest, NotFound
+from mockserver.ids import Entropy
 from mockserver.resources import data_dir
+from mockserver.store import unique
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -162,6 +164,8 @@ class HeidiBackend:
         """In creation order."""
         self.accounts: dict[str, LinkedAccount] = {}
         """By the API user's third_party_internal_id."""
+        self.entropy: Entropy = os.urandom
+        """Where new IDs come from; a seeded data set swaps in a seeded source."""
         self._new = True
 
     def configure(self, settings: dict) -> "HeidiBackend":
@@ -174,7 +178,7 @@ class HeidiBackend:
     # -- patient profiles ----------------------------------------------------------------------
 
     def create_profile(self, user: ApiUser, values: dict) -> PatientProfile:
-        profile = PatientProfile(secrets.token_hex(12), user.heidi_id, EHR_PROVIDER,
+        profile = PatientProfile(self.entropy(12).hex(), user.heidi_id, EHR_PROVIDER,
                                  {name: values.get(name) for name in PROFILE_FIELDS})
         self.profiles[profile.id] = profile
         return profile
@@ -233,7 +237,7 @@ class HeidiBackend:
                        ehr_appointment_id: str | None = None) -> Session:
         profile = self.profile(patient_profile_id) if patient_profile_id is not None else None
         now = self.clock.now()
-        session_id = str(10**38 + secrets.randbelow(9 * 10**38))  # 39 digits, like Heidi's
+        session_id = str(10**38 + int.from_bytes(self.entropy(16), "big") % (9 * 10**38))  # 39 digits, like Heidi's
         session = Session(session_id, f"Session {len(self.sessions) + 1}", user.third_party_internal_id,
                           EHR_PROVIDER, now, now, ehr_appt_id=ehr_appointment_id)
         if profile is not None:
@@ -307,17 +311,23 @@ class HeidiBackend:
         return backend
 
     def _load(self, state: dict) -> None:
+        """`state` has the shape of mock/heidi-state; a profile's missing fields are unset (None), as on create.
+        A repeated id is refused (ValueError)."""
         self._new = False
-        for raw in state.get("profiles", []):
-            profile = PatientProfile(**raw)
-            self.profiles[profile.id] = profile
-        for raw in state.get("sessions", []):
-            session = Session(**{**raw, "created_at": datetime.fromisoformat(raw["created_at"]),
-                                 "updated_at": datetime.fromisoformat(raw["updated_at"])})
-            self.sessions[session.session_id] = session
-        for raw in state.get("accounts", []):
-            account = LinkedAccount(**{**raw, "linked_at": datetime.fromisoformat(raw["linked_at"])})
-            self.accounts[account.third_party_internal_id] = account
+        self.profiles.update(unique(
+            (PatientProfile(**{**raw, "fields": {name: raw["fields"].get(name) for name in PROFILE_FIELDS}})
+             for raw in state.get("profiles", [])), lambda p: p.id, "patient profile"))
+        self.sessions.update(unique(
+            (Session(**{**raw, "created_at": _time(raw["created_at"]), "updated_at": _time(raw["updated_at"])})
+             for raw in state.get("sessions", [])), lambda s: s.session_id, "session"))
+        self.accounts.update(unique(
+            (LinkedAccount(**{**raw, "linked_at": _time(raw["linked_at"])}) for raw in state.get("accounts", [])),
+            lambda a: a.third_party_internal_id, "linked account of API user"))
+
+
+def _time(text: str) -> datetime:
+    """An RFC 3339 time as the state holds it (`upper()`: fromisoformat refuses RFC 3339's lowercase `z`)."""
+    return datetime.fromisoformat(text.upper())
 
 
 def _doc_examples() -> dict:
