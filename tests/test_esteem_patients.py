@@ -67,6 +67,9 @@ def test_ids_count_up_and_age_follows_the_clock(client, clock):
     assert second["age"] == 22
     clock.advance(24 * 3600)
     assert client.get("/v1/patients/1050", headers=ME).get_json()["age"] == 23
+    clock.freeze(datetime(1999, 1, 1, tzinfo=timezone.utc))  # before Jane's birth: still a valid answer
+    resp = client.get("/v1/patients/1050", headers=ME)
+    assert (resp.status_code, resp.get_json()["age"]) == (200, 0)
 
 
 def test_only_the_required_fields_are_needed(client):

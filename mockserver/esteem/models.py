@@ -93,8 +93,9 @@ class Patient:
     updated_at: datetime
 
     def age(self, today: date) -> int:
+        """Whole years; 0, never negative, for someone not born yet (the clock moved back before the birth)."""
         born = self.date_of_birth
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return max(0, today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
 
     def matches(self, term: str) -> bool:
         """Case-insensitive substring of a name, the full name, email or phone; phone-like terms also by digits."""
