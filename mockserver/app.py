@@ -49,15 +49,16 @@ class Runtime:
     journal: Journal
     faults: Faults
     tasks: TaskEngine
+    start_state: str | None
+    """The state file's (or data set's) export as read at start-up, as JSON: a reset loads a fresh copy
+    of it, and a file edited or deleted since cannot make a reset fail."""
 
     def reset(self) -> None:
-        """Back to how the server started: only the state file's (or data set's) data, the configured tenants,
-        real time."""
+        """Back to how the server started: only the start state's data, the configured tenants, real time."""
         self.tenants.reset()
         self.store.reset()
-        state = self.config.state()
-        if state is not None:
-            self.store.load(state)
+        if self.start_state is not None:
+            self.store.load(json.loads(self.start_state))
         self.journal.clear()
         self.faults.clear()
         self.tasks.reset()
@@ -76,10 +77,10 @@ def create_app(config: Config | None = None) -> Flask:
     apis = [family.api for family in FAMILIES] + [admin.api]
     tasks = TaskEngine(clock, timing=config.task_timing, retention=config.task_retention, duration=config.task_seconds,
                        ttl=config.task_ttl_seconds, max_per_tenant=config.max_tasks_per_tenant)
-    runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size),
-                      Faults(), tasks)
-    app.extensions["mockserver"] = runtime
     state = config.state()
+    runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size),
+                      Faults(), tasks, None if state is None else json.dumps(state))
+    app.extensions["mockserver"] = runtime
     if state is not None:
         store.load(state)
 

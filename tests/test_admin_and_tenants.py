@@ -160,6 +160,19 @@ def test_a_state_file_its_schema_refuses_stops_the_app_before_it_serves(tmp_path
         create_app(Config(state_file=str(path)))
 
 
+def test_reset_returns_to_the_state_read_at_start_even_if_the_file_is_gone(tmp_path, full_state):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(full_state))
+    client = create_app(Config(state_file=str(path), validate_responses=True)).test_client()
+    client.post("/v2/patient-contexts/", json={"external_id": "later", "patient_group": GROUP}, headers=AUTH)
+    path.write_text("{ not json")
+    assert client.post("/_mock/reset").status_code == 200
+    assert client.get("/_mock/state").get_json() == full_state
+    path.unlink()
+    client.post("/_mock/reset")
+    assert client.get("/_mock/state").get_json() == full_state
+
+
 def test_reset_drops_data_and_run_time_tenants(client):
     client.post("/_mock/tenants/test-token", json={"haidy": {"patient_groups": ["extra"]}})
     assert client.post("/v2/patient-contexts/", json={"external_id": "e", "patient_group": "extra"}, headers=AUTH).status_code == 200
