@@ -146,6 +146,16 @@ def test_a_state_breaking_a_rule_no_schema_states_is_400_and_changes_nothing(ful
     answers_as_before(client, heidi)
 
 
+def test_an_imported_tenant_still_has_the_docs_patient_group(client):
+    token = AUTH["Authorization"].split()[1]
+    state = {"tenants": {token: {"haidy": {"patient_groups": ["own"], "integrations": [], "patient_contexts": [],
+                                           "files": []}}}}
+    assert client.put("/_mock/state", json=state).status_code == 200
+    for group in ("own", GROUP):
+        body = {"external_id": "e1", "patient_group": group}
+        assert client.post("/v2/patient-contexts/", json=body, headers=AUTH).status_code == 200, group
+
+
 def test_every_family_round_trips_through_export_and_import(full_state):
     client, heidi = loaded(full_state)
     assert client.get("/_mock/state").get_json() == full_state

@@ -209,7 +209,7 @@ class HaidyBackend:
                 stored = backend.files.get(file_id)
                 if stored is None or stored.patient_context_id != ctx.id:
                     raise ValueError(f"patient context {ctx.id} lists file {file_id!r}, which is not one of its files")
-        return backend
+        return backend.configure({})  # the docs' group and integration, which every tenant has
 
 
 def _parse(stamp: str) -> datetime:
