@@ -58,7 +58,7 @@ def provision_tenant(call):
     call.runtime.tenants.add(tenant, spec)
     for family in call.runtime.store.families():
         if family in spec:
-            with call.runtime.store.session(family, tenant) as backend:
+            with call.runtime.store.session(family, call.runtime.tenants.home(family, tenant)) as backend:
                 backend.configure(spec[family])
     return {"status": "provisioned"}
 

@@ -69,7 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    tenants = TenantDirectory(config)
+    tenants = TenantDirectory(config, {f.api.name: f.Backend.shared_tenant for f in FAMILIES if f.Backend.shared_tenant})
     clock = Clock()
     store = MemoryStore(tenants.settings)
     for family in FAMILIES:

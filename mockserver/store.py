@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Callable, Hashable, Iterable, Iterator, Protocol, TypeVar
+from typing import Callable, ClassVar, Hashable, Iterable, Iterator, Protocol, TypeVar
 
 T = TypeVar("T")
 
 
 class Backend(Protocol):
+    shared_tenant: ClassVar[str | None]
+    """None: one backend per tenant. A name: the family has one backend, under that tenant, for everyone."""
+
     def to_state(self) -> dict: ...
 
 

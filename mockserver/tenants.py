@@ -10,8 +10,10 @@ from mockserver.config import Config
 class TenantDirectory:
     """Maps tokens to tenants. Configured tenants first; in open mode, any other token is its own."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, shared: dict[str, str] | None = None):
         self.open = config.auth == "open"
+        self._shared = shared or {}
+        """family -> the one tenant holding all of that family's data (Esteem's world), whoever provisions it."""
         self._configured = config.tenants()
         self._lock = threading.Lock()
         self.reset()
@@ -29,10 +31,9 @@ class TenantDirectory:
         with self._lock:
             for token in spec.get("tokens", []):
                 self._tokens[token] = name
-            families = self._settings.setdefault(name, {})
             for family, settings in spec.items():
                 if family != "tokens":
-                    merged = families.setdefault(family, {})
+                    merged = self._settings.setdefault(self.home(family, name), {}).setdefault(family, {})
                     for key, values in settings.items():
                         known = merged.setdefault(key, [])  # items may be objects (Esteem's users): no sets
                         known += [v for v in values if v not in known]
@@ -48,6 +49,10 @@ class TenantDirectory:
         with self._lock:
             return next((name for name, families in self._settings.items()
                          if value in families.get(family, {}).get(setting, [])), None)
+
+    def home(self, family: str, tenant: str) -> str:
+        """The tenant whose `family` backend holds `tenant`'s data: itself, or the family's shared tenant."""
+        return self._shared.get(family, tenant)
 
     def settings(self, tenant: str, family: str) -> dict:
         return dict(self._settings.get(tenant, {}).get(family, {}))

@@ -128,6 +128,17 @@ def test_strict_mode_users_survive_a_reset_and_can_be_added(strict):
     assert strict.get("/v1/patients", headers=token("late-joiner")).status_code == 200
 
 
+
+def test_esteem_users_given_for_any_tenant_join_the_one_world(client, tmp_path):
+    """Esteem has one world: users provisioned under another tenant's name act there too."""
+    client.post("/_mock/tenants/acme", json={"tokens": ["acme-token"], "esteem": {"users": [{"token": "acme-user"}]}})
+    assert client.get("/v1/patients", headers=token("acme-user")).status_code == 200
+    tenants = tmp_path / "tenants.json"
+    tenants.write_text('{"tenants": {"clinic": {"esteem": {"users": [{"token": "clinic-user", "role": "admin"}]}}}}')
+    strict = create_app(Config(auth="strict", tenants_file=str(tenants))).test_client()
+    patient = create(strict, "clinic-user")
+    assert visible(strict, "clinic-user") == [patient]
+
 @pytest.mark.parametrize("spec", [
     {"users": [{"role": "admin"}]},
     {"users": [{"token": ""}]},

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 
 from mockserver.clock import Clock, iso_millis
+from mockserver.esteem.auth import WORLD
 from mockserver.errors import ApiError, Forbidden, NotFound
 from mockserver.store import unique
 
@@ -149,6 +150,9 @@ class Page:
 
 class EsteemWorld:
     """Everything Esteem holds. The store serialises calls, so methods need no locking of their own."""
+
+    shared_tenant = WORLD
+    """One world for all users: Esteem settings given for any tenant (a tenants file, the admin API) land here."""
 
     def __init__(self, clock: Clock):
         self.clock = clock

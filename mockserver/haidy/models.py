@@ -79,6 +79,8 @@ class UploadResult:
 class HaidyBackend:
     """One tenant's Haidy data. The store serialises calls, so methods need no locking of their own."""
 
+    shared_tenant = None
+
     def __init__(self, clock: Clock):
         self.clock = clock
         self.patient_groups: set[str] = set()

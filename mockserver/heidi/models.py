@@ -157,6 +157,8 @@ class Page:
 class HeidiBackend:
     """One tenant's Heidi data. The store serialises calls, so methods need no locking of their own."""
 
+    shared_tenant = None
+
     def __init__(self, clock: Clock):
         self.clock = clock
         self.profiles: dict[str, PatientProfile] = {}
