@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     contract.add_argument("--family", choices=("haidy", "heidi", "esteem"), help="only this API family")
     contract.add_argument("--token", default="contract-token",
                           help="credential sent as the family's auth header (a Heidi JWT for heidi)")
+    contract.add_argument("--api-key", help="Heidi-Api-Key for GET /jwt (default: --token, which a mock accepts)")
     contract.add_argument("--max-examples", type=_positive, default=20, help="generated cases per operation")
     contract.add_argument("--junit", metavar="FILE", help="also write JUnit XML here, for CI")
     contract.add_argument("--seed", type=int, help="reproduce a run")
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "contract":
         from mockserver import contract as contract_run
 
-        return contract_run.run(args.base_url, family=args.family, token=args.token, max_examples=args.max_examples,
+        return contract_run.run(args.base_url, family=args.family, token=args.token, api_key=args.api_key,
+                                max_examples=args.max_examples,
                                 junit=args.junit, seed=args.seed, phases=args.phases)
     if args.command == "coverage":
         return _coverage(args.base_url, args.json)
