@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: serve test install system-deps bench clean
 
