@@ -6,6 +6,10 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import Bundle, initialize
+from schemathesis.generation.stateful.state_machine import StepInput
+
 from mockserver.app import create_app
 from mockserver.config import Config
 
@@ -40,10 +44,12 @@ def open_app():
     return create_app(Config(validate_responses=True))
 
 
-def workflow(schema, app):
+def workflow(schema, app, start: tuple[str, str] | None = None):
     """A schemathesis state machine over `schema`'s links that starts every scenario from a freshly reset
     `app` (the docs' objects included), so a shrunk scenario replays identically, and counts each
-    (operation, status) it saw in its `seen`. Subclass it to name it and add steps."""
+    (operation, status) it saw in its `seen`. `start` (path, method) makes every scenario begin with that
+    operation, where schemathesis's own choice of first step would rarely reach the flow under test.
+    Subclass it to name it."""
 
     class Workflow(schema.as_state_machine()):
         seen: Counter = Counter()
@@ -55,4 +61,21 @@ def workflow(schema, app):
             super().after_call(response, case)
             self.seen[(case.operation.label, response.status_code)] += 1
 
+        @classmethod
+        def explore(cls, examples: int, steps: int) -> Counter:
+            """Run `examples` scenarios of up to `steps` steps, every check after each; what they saw."""
+            cls.seen.clear()
+            cls.run(settings=settings(max_examples=examples, stateful_step_count=steps, deadline=None,
+                                      suppress_health_check=list(HealthCheck)))
+            return cls.seen
+
+    if start is not None:
+        path, method = start
+
+        @initialize(target=Bundle("catch_all"), case=schema[path][method].as_strategy())
+        def begin(self, case):
+            self.recorder.record_case(case=case)
+            return self.step(StepInput.initial(case))
+
+        Workflow.begin = begin
     return Workflow

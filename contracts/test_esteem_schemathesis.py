@@ -88,10 +88,7 @@ class EsteemWorkflow(workflow(stateful, STATEFUL_APP)):
 
 @pytest.mark.slow
 def test_linked_workflow_honours_its_contract():
-    EsteemWorkflow.seen.clear()
-    EsteemWorkflow.run(settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck)))
-    seen = EsteemWorkflow.seen
+    seen = EsteemWorkflow.explore(EXAMPLES, steps=8)
     # The links were followed: a created patient was fetched, updated or given gauges by the id the create returned.
     assert seen[("POST /v1/patients", 201)] > 0, seen
     linked = ("GET /v1/patients/{id}", "PUT /v1/patients/{id}", "GET /v1/patients/{patient_id}/gauges",

@@ -22,8 +22,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import Bundle, initialize
-from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.openapi.checks import AllowHeaderMismatch, EnsureResourceAvailability
 
 from contracts.support import examples, workflow
@@ -119,24 +117,15 @@ def test_heidi_honours_its_contract(case):
     case.call_and_validate()
 
 
-class HeidiLinkedWorkflow(workflow(stateful, STATEFUL_APP)):
-    """Profile -> session -> link -> get, following the links, every check after each step."""
-
-    @initialize(target=Bundle("catch_all"), case=stateful["/patient-profiles"]["POST"].as_strategy())
-    def create_profile(self, case):
-        """Every scenario starts where the flow starts. Schemathesis would not start there: its root heuristic
-        takes the body's `ehr_patient_id` for a foreign key of a resource nothing produces. Later steps
-        follow the links."""
-        self.recorder.record_case(case=case)
-        return self.step(StepInput.initial(case))
+class HeidiLinkedWorkflow(workflow(stateful, STATEFUL_APP, start=("/patient-profiles", "POST"))):
+    """Profile -> session -> link -> get, following the links, every check after each step. Every scenario
+    starts where the flow starts, with a profile: schemathesis would not start there, as its root heuristic
+    takes the body's `ehr_patient_id` for a foreign key of a resource nothing produces."""
 
 
 @pytest.mark.slow
 def test_linked_workflow_honours_its_contract():
-    HeidiLinkedWorkflow.seen.clear()
-    HeidiLinkedWorkflow.run(settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck)))
-    seen = HeidiLinkedWorkflow.seen
+    seen = HeidiLinkedWorkflow.explore(EXAMPLES, steps=12)
     assert seen[("POST /patient-profiles", 200)] > 0, seen
     assert seen[("POST /sessions", 200)] > 0, seen
     assert seen[("GET /sessions/{session_id}", 200)] > 0, seen

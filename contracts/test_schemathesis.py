@@ -194,11 +194,7 @@ class LinkedWorkflow(workflow(stateful, STATEFUL_APP)):
 
 @pytest.mark.slow
 def test_linked_workflow_honours_its_contract():
-    LinkedWorkflow.seen.clear()
-    LinkedWorkflow.run(settings=settings(
-        max_examples=max(EXAMPLES, 10), stateful_step_count=8, deadline=None,  # fewer rarely get past a create
-        suppress_health_check=list(HealthCheck)))
-    seen = LinkedWorkflow.seen
+    seen = LinkedWorkflow.explore(max(EXAMPLES, 10), steps=8)  # fewer examples rarely get past a create
     # The links were really followed: a created context was fetched, and uploaded to, by the id the create returned.
     assert seen[("POST /v2/patient-contexts/", 200)] > 0, seen
     assert seen[("GET /v2/patient-contexts/{patient_context_id}", 200)] > 0, seen

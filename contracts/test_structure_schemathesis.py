@@ -11,8 +11,6 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import Bundle, initialize
-from schemathesis.generation.stateful.state_machine import StepInput
 
 from contracts.support import TENANTS_FILE, TOKEN, examples, workflow
 from mockserver import Config, create_app
@@ -63,24 +61,16 @@ def test_structure_api_honours_its_contract(case):
     case.call_and_validate()
 
 
-class StructureToTasks(workflow(stateful, STATEFUL_APP)):
-    """Start tasks, then poll them by the task_id the start returned, every check after each step."""
-
-    @initialize(target=Bundle("catch_all"), case=stateful["/v2/structure/text"]["POST"].as_strategy())
-    def start_task(self, case):
-        """Every scenario starts a task (the cheapest way, from text), so there is always one to poll: left
-        to itself, five scenarios of a few random steps sometimes never reached a poll."""
-        self.recorder.record_case(case=case)
-        return self.step(StepInput.initial(case))
+class StructureToTasks(workflow(stateful, STATEFUL_APP, start=("/v2/structure/text", "POST"))):
+    """Start tasks, then poll them by the task_id the start returned, every check after each step. Every
+    scenario starts a task (the cheapest way, from text), so there is always one to poll: left to itself,
+    five scenarios of a few random steps sometimes never reached a poll."""
 
 
 @pytest.mark.slow
 def test_polling_through_the_links_honours_the_contract():
-    StructureToTasks.seen.clear()
     # About one scenario in three polls its task (schemathesis picks each next step at random): twenty
     # scenarios, however low the dial, make a run without any poll a one-in-several-thousand event.
-    StructureToTasks.run(settings=settings(max_examples=max(EXAMPLES, 20), stateful_step_count=6, deadline=None,
-                                           suppress_health_check=list(HealthCheck)))
-    seen = StructureToTasks.seen
+    seen = StructureToTasks.explore(max(EXAMPLES, 20), steps=6)
     polled = sum(n for (label, status), n in seen.items() if label == "POST /v2/tasks" and status == 200)
     assert polled > 0, seen
