@@ -22,7 +22,6 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from mockserver.errors import ApiError, ContractViolation, FieldError, RequestValidationError
-from mockserver.validation import field_errors
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -242,8 +241,7 @@ def _read_query(op: Operation, runtime) -> dict[str, Any]:
             values[name] = _coerce(raw, prop)
         except ValueError as exc:
             errors.append(FieldError(("query", name), str(exc), f"type_error.{prop.get('type')}"))
-    if not runtime.schemas.is_valid(values, op.query):
-        errors += field_errors(runtime.schemas.validator(op.query), values, ("query",))
+    errors += runtime.schemas.errors(op.query, values, ("query",))
     if errors:
         raise RequestValidationError(errors)
     return values
@@ -262,7 +260,7 @@ def _read_path(op: Operation, raw: dict[str, str], runtime) -> dict[str, Any]:
         except ValueError as exc:
             errors.append(FieldError(("path", name), str(exc), f"type_error.{prop.get('type')}"))
             continue
-        errors += field_errors(runtime.schemas.validator(schema), values[name], ("path", name))
+        errors += runtime.schemas.errors(schema, values[name], ("path", name))
     if errors:
         raise op.api.invalid_path(errors)
     return values
@@ -315,10 +313,9 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
         pos = getattr(exc, "pos", 0)
         raise RequestValidationError([FieldError(
             ("body", pos), getattr(exc, "msg", str(exc)), "value_error.jsondecode")]) from None
-    if not runtime.schemas.is_valid(body, op.body.schema):
-        errors = field_errors(runtime.schemas.validator(op.body.schema), body, ("body",))
-        if errors:
-            raise RequestValidationError(errors)
+    errors = runtime.schemas.errors(op.body.schema, body, ("body",))
+    if errors:
+        raise RequestValidationError(errors)
     return body, {}
 
 
@@ -363,6 +360,6 @@ def check_response(op: Operation, status: int, payload, schemas) -> None:
         raise ContractViolation(op.operation_id, status, [f"status {status} is not declared"])
     if reply.schema:
         problems = [f"{'/'.join(map(str, e.loc))}: {e.msg}"
-                    for e in field_errors(schemas.validator(reply.schema), payload, ())]
+                    for e in schemas.errors(reply.schema, payload)]
         if problems:
             raise ContractViolation(op.operation_id, status, problems)

@@ -94,6 +94,6 @@ def _read(path: str, schema: str):
         raise ValueError(f"{path}: not JSON: {exc}") from None
     key = (schema, hashlib.sha256(raw).digest())
     if key not in _CHECKED:
-        check_document(SchemaRegistry.default().validator(schema), data, path)
+        check_document(SchemaRegistry.default().errors(schema, data), path)
         _CHECKED.add(key)
     return data

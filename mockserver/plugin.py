@@ -102,7 +102,7 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
             options["state_file"] = str(state)  # checked on load, and what reset() returns to
         server = MockServer(create_app(Config(validate_responses=True, **options)))
         if isinstance(state, dict):
-            check_document(server.runtime.schemas.validator("mock/state"), state, "the marker's state")
+            check_document(server.runtime.schemas.errors("mock/state", state), "the marker's state")
             server.runtime.store.load(state)
         if frozen_at is not None:
             server.clock.freeze(frozen_at)

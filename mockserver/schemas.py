@@ -19,8 +19,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mockserver.errors import FieldError
 from mockserver.quickcheck import Check, compile_check
 from mockserver.resources import data_dir
+from mockserver.validation import field_errors
 
 _BASE = "https://mockserver.invalid/schemas/"
 
@@ -72,8 +74,15 @@ class SchemaRegistry:
 
     def is_valid(self, instance, name: str) -> bool:
         """Whether `instance` is valid against `name`, by the quick check compiled from it where it
-        has one (see quickcheck), else by its validator. Ask `validator(name)` for the errors."""
+        has one (see quickcheck), else by its validator."""
         return self._quick_check(name)(instance)
+
+    def errors(self, name: str, instance, prefix: tuple = ()) -> list[FieldError]:
+        """Every violation of `name` by `instance`, located under `prefix`: a valid instance (nearly every
+        one) costs only the quick check; jsonschema runs to explain an invalid one."""
+        if self.is_valid(instance, name):
+            return []
+        return field_errors(self.validator(name), instance, prefix)
 
     def _quick_check(self, name: str) -> Check:
         check = self._checks.get(name)

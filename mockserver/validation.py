@@ -43,9 +43,9 @@ def describe(errors: list[FieldError]) -> str:
     return "; ".join(f"{' -> '.join(map(str, e.loc)) or '(the whole document)'}: {e.msg}" for e in errors)
 
 
-def check_document(validator: Draft202012Validator, document, what: str) -> None:
-    """Raise ValueError naming every violation: a file read at start-up is refused whole, before it is used."""
-    errors = field_errors(validator, document, ())
+def check_document(errors: list[FieldError], what: str) -> None:
+    """Raise ValueError naming every violation (`SchemaRegistry.errors`): a document read at start-up is
+    refused whole, before it is used."""
     if errors:
         raise ValueError(f"{what} does not match its schema: {describe(errors)}")
 

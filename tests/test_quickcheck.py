@@ -1,4 +1,4 @@
-"""The quick checks compiled for the request path say exactly what jsonschema says.
+"""The quick checks compiled from the schemas say exactly what jsonschema says.
 
 A quick check that accepted what jsonschema rejects would let bad input into the models, so every
 schema that has one is checked against its validator on instances built from its examples and its
@@ -9,15 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver import Config, create_app
 from mockserver.quickcheck import compile_check
+from mockserver.schemas import SchemaRegistry
 
-RUNTIME = create_app(Config()).extensions["mockserver"]
-REGISTRY = RUNTIME.schemas
-REQUEST_SCHEMAS = sorted({name for api in RUNTIME.apis for op in api.operations
-                          for name in (op.query, op.body and op.body.schema) if name})
-"""The schemas the request path asks `is_valid` (bodies and query strings)."""
-CHECKED = [name for name in REQUEST_SCHEMAS if compile_check(REGISTRY.schema(name), REGISTRY.resolver(name))]
+REGISTRY = SchemaRegistry.default()
+CHECKED = [name for name in REGISTRY.names() if compile_check(REGISTRY.schema(name), REGISTRY.resolver(name))]
+"""Every schema with a quick check: `SchemaRegistry.errors` answers by it for requests, strict responses
+and files read at start-up."""
 
 
 def _vocabulary(schema, names: set, values: list) -> None:
@@ -94,6 +92,7 @@ def test_quick_check_agrees_with_jsonschema(name, data):
     bases = schema.get("examples", []) + [{}]
     instance = data.draw(mutated(data.draw(st.sampled_from(bases))) | json_values)
     assert REGISTRY.is_valid(instance, name) == REGISTRY.validator(name).is_valid(instance), instance
+    assert (REGISTRY.errors(name, instance) == []) == REGISTRY.is_valid(instance, name)
 
 
 def test_request_schemas_have_quick_checks_and_the_rest_fall_back():

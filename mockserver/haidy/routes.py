@@ -13,7 +13,6 @@ from mockserver.auth import BearerAuth
 from mockserver.errors import FieldError, NotFound, RequestValidationError
 from mockserver.haidy.integration import PAGE
 from mockserver.styles import FastApiErrors, HtmlErrors
-from mockserver.validation import field_errors
 
 ERROR = "common/fastapi-error"
 CONTEXT = "haidy/patient-context"
@@ -106,7 +105,7 @@ def _metadata(schemas, raw: str | None) -> dict:
         value = None
     if not isinstance(value, dict):
         raise RequestValidationError([FieldError(("query", "metadata"), "metadata is not a JSON object", "value_error.json")])
-    errors = field_errors(schemas.validator("haidy/integration-metadata"), value, ("query", "metadata"))
+    errors = schemas.errors("haidy/integration-metadata", value, ("query", "metadata"))
     if errors:
         raise RequestValidationError(errors)
     return value
