@@ -81,8 +81,9 @@ class Config:
 
 
 _CHECKED: set[tuple[str, bytes]] = set()
-"""(schema, sha256 of the bytes) of files that passed: a reset re-reads the state file, and checking a
-seeded world costs a second or more, so the same bytes are checked once per process."""
+"""(schema, sha256 of the bytes) of files that passed: every app built from a config reads its files (the
+CLI's check before serving, the plugin's per-test apps of one data set), and checking a seeded world
+costs a second or more, so the same bytes are checked once per process."""
 
 
 def _read(path: str, schema: str):
