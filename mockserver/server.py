@@ -16,9 +16,9 @@ from mockserver.config import Config
 CONFIG_ENV = "MOCKSERVER_CONFIG"
 SERVERS = ("granian", "waitress")
 THREADS = 2
-"""Request threads. Each thread more costs GIL hand-offs: on two cores one thread served creates
-about 1.7x faster than two and 4 about as fast as two (benchmarks, docs/performance.md). Two, not
-one, because a latency fault sleeps in its thread, and one slow answer must not stall every other."""
+"""Request threads. Each thread more costs GIL hand-offs: on two cores, with wrk, one thread served
+creates about 1.7x faster than two, and four about as fast as two. Two, not one, because a latency
+fault sleeps in its thread, and one slow answer must not stall every other."""
 
 
 def app_from_env():
