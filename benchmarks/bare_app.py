@@ -27,7 +27,7 @@ def bare() -> Response:
 
 
 def serve(server: str, host: str, port: int, threads: int) -> None:
-    """Mirror mockserver.server.serve's settings for each server, minus mockserver itself."""
+    """Mirror mockserver.harness.server.serve's settings for each server, minus mockserver itself."""
     if server == "granian":
         from granian import Granian
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.dataset import pdf  # noqa: E402
-from mockserver.haidy import fhir  # noqa: E402
-from mockserver.haidy.extraction import holistic_patient, structure_text  # noqa: E402
-from mockserver.haidy.structure import pdf_text  # noqa: E402
+from mockserver.harness.dataset import pdf  # noqa: E402
+from mockserver.haidy.analyst import fhir  # noqa: E402
+from mockserver.haidy.analyst.extraction import holistic_patient, structure_text  # noqa: E402
+from mockserver.haidy.analyst.inputs import pdf_text  # noqa: E402
 
 SHORT_TEXTS = [
     "Patient presents with hypertension. Current medications: Lisinopril 10mg daily.",

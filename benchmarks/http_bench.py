@@ -37,7 +37,7 @@ from typing import Iterator
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
-import mockserver.server
+import mockserver.harness.server
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -58,7 +58,7 @@ KINDS = ("create", "get")
 MS, MS_QUIET, MS_WAITRESS, BARE, BARE_WAITRESS, PRISM_KEY = (
     "mockserver-granian", "mockserver-no-access-log", "mockserver-waitress", "bare-granian", "bare-waitress", "prism")
 """Server keys: file names in benchmarks/.work/ and what the ratios refer to."""
-THREADS = inspect.signature(mockserver.server.serve).parameters["threads"].default
+THREADS = inspect.signature(mockserver.harness.server.serve).parameters["threads"].default
 """mockserver's request threads; every Python server here gets the same number."""
 QUIET_PERCENT = 25.0
 """CPU used by other processes, in % of one core, above which the machine counts as busy."""

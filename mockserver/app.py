@@ -1,84 +1,59 @@
-"""The app factory: families, admin API, error rendering, CORS and the OpenAPI documents."""
+"""The app factory: the registered families mounted on the framework, with the admin API, error
+rendering, CORS, fault rules, the journal and the OpenAPI documents. The composition root: it
+may import every layer below the harness."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from mockserver import admin, esteem, haidy, heidi
-from mockserver.accesslog import AccessLog
-from mockserver.api import JSON, Api, Operation
-from mockserver.clock import Clock
-from mockserver.config import Config
-from mockserver.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
-from mockserver.faults import FaultRule, Faults
-from mockserver.journal import BODY_LIMIT, Journal
-from mockserver.openapi import document
-from mockserver.schemas import SchemaRegistry
-from mockserver.store import MemoryStore
-from mockserver.styles import FastApiErrors
-from mockserver.tasks import TaskEngine, TaskFailure
-from mockserver.tenants import TenantDirectory
-
-FAMILIES = (
-    haidy,
-    heidi,
-    esteem,
-)
-"""Each family package exposes `api` (its declarations) and `Backend` (its per-tenant domain model)."""
+from mockserver import registry
+from mockserver.control import admin
+from mockserver.control.faults import FaultRule, Faults
+from mockserver.control.journal import BODY_LIMIT, Journal
+from mockserver.control.runtime import Runtime
+from mockserver.core.access_log import AccessLog
+from mockserver.core.clock import Clock
+from mockserver.core.config import Config
+from mockserver.core.declaration import JSON, Api, Operation
+from mockserver.core.error_styles import FastApiErrors
+from mockserver.core.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
+from mockserver.core.family import Family, schemas_for
+from mockserver.core.openapi import document
+from mockserver.core.pipeline import TASK_FAILURE_KEY, mount
+from mockserver.core.store import MemoryStore
+from mockserver.core.tasks import TaskEngine, TaskFailure
+from mockserver.core.tenants import TenantDirectory
 
 log = logging.getLogger("mockserver")
+FAULT_KEY = "mockserver.fault"
+"""The WSGI environ key of the fault rule that fired for a request, for the journal."""
 
 
-@dataclass
-class Runtime:
-    """Everything a request may need, one per app: `app.extensions["mockserver"]`."""
-
-    config: Config
-    schemas: SchemaRegistry
-    tenants: TenantDirectory
-    store: MemoryStore
-    clock: Clock
-    apis: list[Api]
-    journal: Journal
-    faults: Faults
-    tasks: TaskEngine
-    start_state: str | None
-    """The state file's (or data set's) export as read at start-up, as JSON: a reset loads a fresh copy
-    of it, and a file edited or deleted since cannot make a reset fail."""
-
-    def reset(self) -> None:
-        """Back to how the server started: only the start state's data, the configured tenants, real time."""
-        self.tenants.reset()
-        self.store.reset()
-        if self.start_state is not None:
-            self.store.load(json.loads(self.start_state))
-        self.journal.clear()
-        self.faults.clear()
-        self.tasks.reset()
-        self.clock.unfreeze()
-
-
-def create_app(config: Config | None = None) -> Flask:
+def create_app(config: Config | None = None, families: tuple[Family, ...] | None = None) -> Flask:
+    """A mock app serving `families` (default: every family in `mockserver.registry.FAMILIES`)."""
     config = config or Config()
+    families = tuple(registry.FAMILIES if families is None else families)
+    schemas = schemas_for(families)
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    tenants = TenantDirectory(config, {f.api.name: f.Backend.shared_tenant for f in FAMILIES if f.Backend.shared_tenant})
+    tenants = TenantDirectory(config, config.tenants(schemas),
+                              {f.name: f.shared_tenant for f in families if f.shared_tenant})
     clock = Clock()
     store = MemoryStore(tenants.settings)
-    for family in FAMILIES:
-        store.register(family.api.name, _factory(family.Backend, clock), _restorer(family.Backend, clock))
-    apis = [family.api for family in FAMILIES] + [admin.api]
+    for family in families:
+        store.register(family.name, _factory(family, clock), _restorer(family, clock))
+    admin_apis = [admin.api] + [f.admin for f in families if f.admin]
+    apis = [f.api for f in families] + admin_apis
     tasks = TaskEngine(clock, timing=config.task_timing, retention=config.task_retention, duration=config.task_seconds,
                        ttl=config.task_ttl_seconds, max_per_tenant=config.max_tasks_per_tenant)
-    state = config.state()
-    runtime = Runtime(config, SchemaRegistry.default(), tenants, store, clock, apis, Journal(config.journal_size),
+    state = config.state(schemas)
+    runtime = Runtime(config, schemas, tenants, store, clock, families, apis, Journal(config.journal_size),
                       Faults(), tasks, None if state is None else json.dumps(state))
     app.extensions["mockserver"] = runtime
     if state is not None:
@@ -86,15 +61,14 @@ def create_app(config: Config | None = None) -> Flask:
 
     operations: dict[str, Operation] = {}
     for api in apis:
-        operations.update(api.register(app))
-        runtime.schemas.compile_all(name for op in api.operations for name in op.schema_names())
+        operations.update(mount(api, app))
+        schemas.compile_all(name for op in api.operations for name in op.schema_names())
 
-    public = [api for api in apis if api.public]
     _serve_json(app, "/openapi.json", document(
-        public, runtime.schemas, title="mockserver: clinical APIs",
+        [f.api for f in families], schemas, title="mockserver: clinical APIs",
         description="Haidy (44ai), Heidi Health and Esteem as their vendors document them, served by mockserver."))
     _serve_json(app, "/_mock/openapi.json", document(
-        [admin.api], runtime.schemas, title="mockserver admin API",
+        admin_apis, schemas, title="mockserver admin API",
         description="Test control: reset, state, tenants. Not part of any vendor API."))
 
     resolve = _resolver(operations, apis)
@@ -103,12 +77,12 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _factory(backend_cls, clock):
-    return lambda settings: backend_cls(clock).configure(settings)
+def _factory(family: Family, clock: Clock):
+    return lambda settings: family.new_backend(clock, settings)
 
 
-def _restorer(backend_cls, clock):
-    return lambda state: backend_cls.from_state(state, clock)
+def _restorer(family: Family, clock: Clock):
+    return lambda state: family.restore_backend(clock, state)
 
 
 def _serve_json(app: Flask, path: str, doc: dict) -> None:
@@ -189,8 +163,8 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
         rule = faults.fire(req.method, req.path, req.headers)
         if rule is None:
             return None
-        g.fault = rule.id
-        return _apply_fault(rule)
+        req.environ[FAULT_KEY] = rule.id
+        return _apply_fault(rule, req.environ)
 
     @app.after_request
     def after(response: Response):
@@ -207,13 +181,14 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
                 at=clock.now(), family=api.name if api else "", method=req.method, path=req.path, environ=environ,
                 request_body=_request_bytes(req), status=response.status_code, duration_ms=round(elapsed, 3),
                 response_body=b"" if response.is_streamed or response.direct_passthrough else response.get_data(),
-                operation=op.operation_id if op else None, fault=g.get("fault"))
+                operation=op.operation_id if op else None, fault=environ.get(FAULT_KEY))
         return response
 
 
-def _apply_fault(rule: FaultRule):
-    if rule.task_error:
-        g.task_failure = TaskFailure(rule.task_error.get("error", "Injected failure"), rule.task_error.get("details", ""))
+def _apply_fault(rule: FaultRule, environ: dict):
+    if rule.task_error:  # the request pipeline puts it on the Call
+        environ[TASK_FAILURE_KEY] = TaskFailure(rule.task_error.get("error", "Injected failure"),
+                                                rule.task_error.get("details", ""))
     if rule.latency_ms:
         time.sleep(rule.latency_ms / 1000)
     if rule.drop:

@@ -3,9 +3,6 @@ import pytest
 from mockserver import Config, create_app
 from tests.support import Served
 
-AUTH = {"Authorization": "Bearer test-token"}
-GROUP = "sqmcrfbv6fx4g04"
-
 
 @pytest.fixture
 def app():

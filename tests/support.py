@@ -14,9 +14,15 @@ from pathlib import Path
 
 import requests
 
-from mockserver.dataset import pdf
+from mockserver.harness.dataset import pdf
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+"""The checkout."""
+SHARED_DOCS = ROOT.parent / "shared" / "api-docs"
+"""The vendor docs, where they lie beside the checkout (CI has them)."""
+AUTH = {"Authorization": "Bearer test-token"}
+GROUP = "sqmcrfbv6fx4g04"
 
 
 def free_port() -> int:

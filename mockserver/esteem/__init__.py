@@ -1,6 +1,16 @@
 """Esteem General API: patients and their gauges, with user roles and Rails-style errors."""
 
-from mockserver.esteem.models import EsteemWorld as Backend
+from mockserver.core.family import Family
+from mockserver.esteem.auth import WORLD
+from mockserver.esteem.models import EsteemWorld
 from mockserver.esteem.routes import api
 
-__all__ = ["api", "Backend"]
+FAMILY = Family(
+    api=api,
+    new_backend=lambda clock, settings: EsteemWorld(clock).configure(settings),
+    restore_backend=lambda clock, state: EsteemWorld.from_state(state, clock),
+    credentials=("X-User-Token: {token}",),
+    shared_tenant=WORLD,
+)
+
+__all__ = ["FAMILY", "EsteemWorld"]

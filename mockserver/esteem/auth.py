@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockserver.api import Identity
-from mockserver.errors import Unauthorized
+from mockserver.core.declaration import Identity
+from mockserver.core.errors import Unauthorized
 
 WORLD = "esteem"
 """The tenant holding Esteem's world: one per server, shared by all its users."""

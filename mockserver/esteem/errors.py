@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockserver.errors import ApiError, FieldError, RequestValidationError
+from mockserver.core.errors import ApiError, FieldError, RequestValidationError
 from mockserver.esteem.models import RecordInvalid
 
 BLANK = "can't be blank"

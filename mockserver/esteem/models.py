@@ -11,10 +11,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 
-from mockserver.clock import Clock, iso_millis
+from mockserver.core.clock import Clock, iso_millis
 from mockserver.esteem.auth import WORLD
-from mockserver.errors import ApiError, Forbidden, NotFound
-from mockserver.store import unique
+from mockserver.core.errors import ApiError, Forbidden, NotFound
+from mockserver.core.store import unique
 
 FIRST_PATIENT_ID = 1049
 FIRST_GAUGE_ID = 456
@@ -151,7 +151,6 @@ class Page:
 class EsteemWorld:
     """Everything Esteem holds. The store serialises calls, so methods need no locking of their own."""
 
-    shared_tenant = WORLD
     """One world for all users: Esteem settings given for any tenant (a tenants file, the admin API) land here."""
 
     def __init__(self, clock: Clock):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from mockserver.api import Api
-from mockserver.errors import NotFound
+from mockserver.core.declaration import Api
+from mockserver.core.errors import NotFound
 from mockserver.esteem.auth import UserTokenAuth
 from mockserver.esteem.errors import RailsErrors
-from mockserver.esteem.models import PATIENT_NOT_FOUND
+from mockserver.esteem.models import PATIENT_NOT_FOUND, EsteemWorld
 
 ERROR = "esteem/error"
 PATIENT = "esteem/patient"
-PATIENT_QUERY = "esteem/patient-query"
 _BY_ID = {"id": "$response.body#/id"}
 _BY_PATIENT_ID = {"patient_id": "$response.body#/id"}
 PATIENT_ID = "esteem/patient-id"
@@ -27,12 +26,11 @@ api = Api(
 
 
 @api.operation("GET", "/v1/patients", summary="List the patients the user may see, a page at a time",
-               query=PATIENT_QUERY, responses={200: "esteem/patient-list"})
+               query="esteem/patient-query", responses={200: "esteem/patient-list"})
 def list_patients(call):
     """A user sees the patients they created or are assigned to, a supervisor their practice's, an admin all."""
-    query = {**_defaults(call.runtime.schemas.schema(PATIENT_QUERY)), **call.query}
-    with call.backend() as esteem:
-        page = esteem.list_patients(call.principal, **query)
+    with call.backend(EsteemWorld) as esteem:
+        page = esteem.list_patients(call.principal, **call.query)
         today = esteem.clock.now().date()
     return {"patients": [p.to_json(today) for p in page.patients],
             "meta": {"page": page.page, "page_size": page.page_size, "total_count": page.total_count,
@@ -51,7 +49,7 @@ def list_patients(call):
 )
 def create_patient(call):
     """The patient belongs to the creator's practice; a birth date in the future is refused."""
-    with call.backend() as esteem:
+    with call.backend(EsteemWorld) as esteem:
         patient = esteem.create_patient(call.principal, call.body["patient"])
         return patient.to_json(esteem.clock.now().date()), 201
 
@@ -59,7 +57,7 @@ def create_patient(call):
 @api.operation("GET", "/v1/patients/{id}", summary="Get a patient's details", path_schemas={"id": PATIENT_ID},
                responses={200: PATIENT, 403: ERROR, 404: ERROR})
 def get_patient(call):
-    with call.backend() as esteem:
+    with call.backend(EsteemWorld) as esteem:
         return esteem.patient(call.principal, call.path["id"]).to_json(esteem.clock.now().date())
 
 
@@ -67,7 +65,7 @@ def get_patient(call):
                path_schemas={"id": PATIENT_ID}, body="esteem/patient-update",
                responses={200: PATIENT, 403: ERROR, 404: ERROR})
 def update_patient(call):
-    with call.backend() as esteem:
+    with call.backend(EsteemWorld) as esteem:
         patient = esteem.update_patient(call.principal, call.path["id"], call.body["patient"])
         return patient.to_json(esteem.clock.now().date())
 
@@ -77,7 +75,7 @@ def update_patient(call):
                responses={200: "esteem/gauge-list", 403: ERROR, 404: ERROR})
 def list_patient_gauges(call):
     filters = {k: date.fromisoformat(v) if k.endswith("_date") else v for k, v in call.query.items()}
-    with call.backend() as esteem:
+    with call.backend(EsteemWorld) as esteem:
         return [g.to_json() for g in esteem.list_gauges(call.principal, call.path["patient_id"], **filters)]
 
 
@@ -86,9 +84,5 @@ def list_patient_gauges(call):
                responses={201: "esteem/gauge", 403: ERROR, 404: ERROR})
 def create_patient_gauge(call):
     """Not in the docs, which offer no way to put gauges in; validated against the gauge type's scale."""
-    with call.backend() as esteem:
+    with call.backend(EsteemWorld) as esteem:
         return esteem.add_gauge(call.principal, call.path["patient_id"], call.body["gauge"]).to_json(), 201
-
-
-def _defaults(schema: dict) -> dict:
-    return {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}

@@ -1,5 +1,5 @@
 """A populated Esteem world from a seed: practices, users of every role, patients and gauge histories, and
-(for a synthetic data set, `mockserver.dataset`) a clinician's caseload of given people.
+(for a synthetic data set, `mockserver.harness.dataset`) a clinician's caseload of given people.
 
 The same arguments give the same world, byte for byte: all randomness comes from the seed and all
 time from `until`, never from the wall clock. The world is built through the model's own methods,
@@ -15,10 +15,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from faker import Faker
 
-from mockserver.clock import Clock
+from mockserver.core.clock import Clock
 from mockserver.esteem.auth import WORLD
 from mockserver.esteem.models import FIRST_PATIENT_ID, GAUGE_SCALES, EsteemWorld, User
-from mockserver.schemas import SchemaRegistry
+from mockserver.core.schemas import SchemaRegistry
 
 DOCS_TOKEN = "your_token_here"
 """The docs' token is the seeded admin's, so the docs' examples run as written against a seeded server."""

@@ -1,7 +1,18 @@
-"""Haidy (44ai): patient contexts, patient files and the PIS integration deep link."""
+"""Haidy (44ai): patient contexts, patient files and the PIS integration deep link (`routes`), and
+the analyst product: structure, tasks, FHIR and extraction (`analyst/`)."""
 
-from mockserver.haidy.models import HaidyBackend as Backend
-from mockserver.haidy.routes import api
-from mockserver.haidy import structure_routes  # noqa: F401,E402  (registers the structure operations on `api`)
+from mockserver.core.family import Family
+from mockserver.haidy import admin, routes
+from mockserver.haidy.analyst import routes as analyst_routes
+from mockserver.haidy.api import api
+from mockserver.haidy.models import HaidyBackend
 
-__all__ = ["api", "Backend"]
+FAMILY = Family(
+    api=api,
+    new_backend=lambda clock, settings: HaidyBackend(clock).configure(settings),
+    restore_backend=lambda clock, state: HaidyBackend.from_state(state, clock),
+    credentials=("Authorization: Bearer {token}",),
+    admin=admin.api,
+)
+
+__all__ = ["FAMILY", "HaidyBackend", "analyst_routes", "routes"]

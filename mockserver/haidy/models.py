@@ -6,39 +6,22 @@ Plain Python, no HTTP: the routes translate requests into these calls and result
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from mockserver.clock import Clock, iso
-from mockserver.ids import Entropy, random_id
-from mockserver.errors import BadRequest, NotFound
-from mockserver.sniff import sniff_document
-from mockserver.store import unique
+from mockserver.core.clock import Clock, iso
+from mockserver.core.ids import Entropy, random_id
+from mockserver.core.errors import BadRequest, NotFound
+from mockserver.core.sniff import sniff_document
+from mockserver.core.store import unique
+from mockserver.haidy.files import PatientFile, audio_digest, content_hash
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
 DEFAULT_INTEGRATION = "o10i0iva3tn75kk"
 """The IDs the docs use, so their examples work as written on any new tenant."""
 
 ACCEPTED = "PDF, PNG, JPEG, DOCX or plain text"
-
-
-@dataclass
-class PatientFile:
-    id: str
-    patient_context_id: str
-    filename: str
-    content_type: str
-    uploaded_at: datetime
-    content: bytes = field(repr=False)
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "filename": self.filename, "size": self.size, "content_type": self.content_type}
 
 
 @dataclass
@@ -78,8 +61,6 @@ class UploadResult:
 
 class HaidyBackend:
     """One tenant's Haidy data. The store serialises calls, so methods need no locking of their own."""
-
-    shared_tenant = None
 
     def __init__(self, clock: Clock):
         self.clock = clock
@@ -165,14 +146,13 @@ class HaidyBackend:
 
     def register_transcript(self, audio: bytes, text: str) -> str:
         """Make this audio transcribe to `text`; returns the audio's sha256 hex."""
-        digest = hashlib.sha256(audio).hexdigest()
+        digest = audio_digest(audio)
         self.transcripts[digest] = text
         return digest
 
     def override_structure(self, content: bytes | str, structured_output: dict) -> str:
         """Make records with exactly this content structure to `structured_output`; returns their content_hash."""
-        raw = content.encode() if isinstance(content, str) else content
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        digest = content_hash(content)
         self.overrides[digest] = structured_output
         return digest
 

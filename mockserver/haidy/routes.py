@@ -1,29 +1,21 @@
-"""Haidy over HTTP: the documented endpoints, declared once, translated to and from the model."""
+"""Haidy's patient contexts over HTTP: create, find, upload files, and the PIS deep-link page."""
 
 from __future__ import annotations
 
-import io
 import json
 
-from flask import Response, send_file
+from flask import Response
 
-from mockserver import admin
-from mockserver.api import HTML, MULTIPART, Api, Body, Reply
-from mockserver.auth import BearerAuth
-from mockserver.errors import FieldError, NotFound, RequestValidationError
+from mockserver.core.declaration import HTML, MULTIPART, Body, Reply
+from mockserver.core.error_styles import HtmlErrors
+from mockserver.core.errors import FieldError, NotFound, RequestValidationError
+from mockserver.haidy.api import ERROR, api
 from mockserver.haidy.integration import PAGE
-from mockserver.styles import FastApiErrors, HtmlErrors
+from mockserver.haidy.models import HaidyBackend
 
-ERROR = "common/fastapi-error"
 CONTEXT = "haidy/patient-context"
 _CREATE_FIELDS = ("external_id", "patient_group", "name", "birth_date", "gender")
 _BY_ID = {"patient_context_id": "$response.body#/id"}
-
-api = Api(
-    "haidy", title="Haidy (44ai): patient contexts, files and the integration deep link",
-    errors=FastApiErrors(), auth=BearerAuth(), prefixes=("/v2/", "/integration"), hosts=("api.44ai.ch", "haidy.ch"),
-    validation_schema="common/fastapi-validation-error", error_schema=ERROR,
-)
 
 
 @api.operation(
@@ -36,7 +28,7 @@ api = Api(
 )
 def create_patient_context(call):
     """A duplicate external_id in the same patient group answers 400; the patient group must exist."""
-    with call.backend() as haidy:
+    with call.backend(HaidyBackend) as haidy:
         ctx = haidy.create_patient_context(**{k: call.body.get(k) for k in _CREATE_FIELDS})
         return ctx.to_json()
 
@@ -45,14 +37,14 @@ def create_patient_context(call):
                query="haidy/patient-context-query", responses={200: "haidy/patient-context-list"})
 def list_patient_contexts(call):
     """Not in the docs, which say to "retrieve the existing patient context" after a duplicate."""
-    with call.backend() as haidy:
+    with call.backend(HaidyBackend) as haidy:
         return [c.to_json() for c in haidy.find_patient_contexts(**call.query)]
 
 
 @api.operation("GET", "/v2/patient-contexts/{patient_context_id}", summary="Retrieve a patient context",
                responses={200: CONTEXT, 404: ERROR})
 def get_patient_context(call):
-    with call.backend() as haidy:
+    with call.backend(HaidyBackend) as haidy:
         return haidy.patient_context(call.path["patient_context_id"]).to_json()
 
 
@@ -63,7 +55,7 @@ def get_patient_context(call):
 def upload_patient_files(call):
     """Files are sniffed by content; empty, oversized or unsupported ones are listed in failed_files."""
     uploads = [(part.filename or "file", part.read()) for part in call.files["files"]]
-    with call.backend() as haidy:
+    with call.backend(HaidyBackend) as haidy:
         result = haidy.upload_files(call.path["patient_context_id"], uploads, call.runtime.config.max_file_bytes)
         return result.to_json()
 
@@ -109,16 +101,3 @@ def _metadata(schemas, raw: str | None) -> dict:
     if errors:
         raise RequestValidationError(errors)
     return value
-
-
-@admin.api.operation(
-    "GET", "/_mock/haidy/files/{file_id}", summary="Download an uploaded patient file (mock-only URL)",
-    responses={200: Reply(None, "application/octet-stream", "The file's bytes, with its sniffed type"), 404: ERROR},
-)
-def download_patient_file(call):
-    """Unauthenticated, so pages and the structure API can fetch uploads by URL."""
-    file_id = call.path["file_id"]
-    stored = [f for f in call.runtime.store.scan("haidy", lambda _t, haidy: haidy.files.get(file_id)) if f]
-    if not stored:
-        raise NotFound("File not found")
-    return send_file(io.BytesIO(stored[0].content), mimetype=stored[0].content_type, download_name=stored[0].filename)

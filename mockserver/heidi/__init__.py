@@ -1,6 +1,15 @@
 """Heidi Health: JWT auth, patient profiles, sessions and linked accounts, under the real base path."""
 
-from mockserver.heidi.models import HeidiBackend as Backend
-from mockserver.heidi.routes import api
+from mockserver.core.family import Family
+from mockserver.heidi.models import HeidiBackend
+from mockserver.heidi.routes import BASE_PATH, api
 
-__all__ = ["api", "Backend"]
+FAMILY = Family(
+    api=api,
+    new_backend=lambda clock, settings: HeidiBackend(clock).configure(settings),
+    restore_backend=lambda clock, state: HeidiBackend.from_state(state, clock),
+    # API calls take the JWT; GET /jwt takes the API key that obtains one.
+    credentials=("Authorization: Bearer {token}", "Heidi-Api-Key: {api_key}"),
+)
+
+__all__ = ["BASE_PATH", "FAMILY", "HeidiBackend"]

@@ -14,8 +14,8 @@ import re
 import secrets
 from datetime import datetime, timezone
 
-from mockserver.api import Identity
-from mockserver.errors import Unauthorized
+from mockserver.core.declaration import Identity
+from mockserver.core.errors import Unauthorized
 from mockserver.heidi.models import ApiUser
 
 ISSUER = "mockserver/heidi"

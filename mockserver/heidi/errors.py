@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mockserver.errors import ApiError, RequestValidationError
-from mockserver.styles import field_json
-from mockserver.validation import describe
+from mockserver.core.errors import ApiError, RequestValidationError
+from mockserver.core.error_styles import field_json
+from mockserver.core.validation import describe
 
 
 class HeidiErrors:

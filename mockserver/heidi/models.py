@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 
-from mockserver.clock import Clock
-from mockserver.errors import BadRequest, NotFound
-from mockserver.ids import Entropy
-from mockserver.resources import data_dir
-from mockserver.store import unique
+from mockserver.core.clock import Clock
+from mockserver.core.errors import BadRequest, NotFound
+from mockserver.core.ids import Entropy
+from mockserver.core.data_files import data_dir
+from mockserver.core.store import unique
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -157,7 +157,6 @@ class Page:
 class HeidiBackend:
     """One tenant's Heidi data. The store serialises calls, so methods need no locking of their own."""
 
-    shared_tenant = None
 
     def __init__(self, clock: Clock):
         self.clock = clock
@@ -288,7 +287,7 @@ class HeidiBackend:
         self._linked(user)
         del self.accounts[user.third_party_internal_id]
 
-    def linked_user_sessions(self, user: ApiUser, page: int = 1, page_size: int = 10) -> Page:
+    def linked_user_sessions(self, user: ApiUser, page: int, page_size: int) -> Page:
         """The sessions of every API user linked to the same Heidi user as `user`, newest first."""
         kinde_user_id = self._linked(user).kinde_user_id
         owners = {a.third_party_internal_id for a in self.accounts.values() if a.kinde_user_id == kinde_user_id}

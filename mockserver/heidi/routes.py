@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from mockserver.api import Api, loads
+from mockserver.core.declaration import Api
+from mockserver.core.pipeline import loads
 from mockserver.heidi.auth import HeidiApiKey, HeidiBearer, issue
 from mockserver.heidi.errors import HeidiErrors
-from mockserver.heidi.models import ApiUser
+from mockserver.heidi.models import ApiUser, HeidiBackend
 
 BASE_PATH = "/api/v2/ml-scribe/open-api"
 """Where the real API lives on registrar.api.heidihealth.com; clients are configured with all of it."""
@@ -66,14 +67,14 @@ def get_jwt(call):
     }},
 )
 def create_patient_profile(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"data": heidi.create_profile(call.principal, call.body).to_json()}
 
 
 @api.operation("GET", "/patient-profiles", summary="List patient profiles, filtered by EHR patient ID or provider",
                query="heidi/patient-profile-query", responses={200: "heidi/patient-profile-list"})
 def list_patient_profiles(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         counts = heidi.session_counts()
         return {"data": [p.to_json(counts[p.id]) for p in heidi.find_profiles(**call.query)]}
 
@@ -81,7 +82,7 @@ def list_patient_profiles(call):
 @api.operation("GET", "/patient-profiles/{patient_profile_id}", summary="Get a patient profile",
                responses={200: PROFILE, 404: ERROR})
 def get_patient_profile(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"data": heidi.profile(call.path["patient_profile_id"]).to_json()}
 
 
@@ -89,7 +90,7 @@ def get_patient_profile(call):
                body="heidi/patient-profile-fields", responses={200: PROFILE, 404: ERROR})
 def update_patient_profile(call):
     """Only the fields sent change; null clears a field."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"data": heidi.update_profile(call.path["patient_profile_id"], call.body).to_json()}
 
 
@@ -97,7 +98,7 @@ def update_patient_profile(call):
                body="heidi/patient-profiles-delete", responses={200: SUCCESS})
 def delete_patient_profiles(call):
     """Unknown ids are skipped; the profiles' sessions stay, unlinked."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         heidi.delete_profiles(call.body["patient_profile_ids"])
         return {"is_success": True}
 
@@ -113,7 +114,7 @@ def delete_patient_profiles(call):
 )
 def link_sessions_to_patient_profile(call):
     """All or nothing: an unknown session is a 404 and links none. Answers the sessions just linked."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         sessions = heidi.link_sessions(call.path["patient_profile_id"], call.body["session_ids"])
         return {"data": [s.summary() for s in sessions]}
 
@@ -134,7 +135,7 @@ def link_sessions_to_patient_profile(call):
 )
 def create_session(call):
     """An unknown patient_profile_id is a 404; a known one links the session to the profile."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         session = heidi.create_session(call.principal, call.body.get("patient_profile_id"),
                                        call.body.get("ehr_appointment_id"))
         return {"session_id": session.session_id}
@@ -144,13 +145,13 @@ def create_session(call):
                query="heidi/session-page-query", responses={200: "heidi/session-page", 400: ERROR})
 def list_linked_user_sessions(call):
     """Newest first; `next_page` is the `page` to ask for next. Answers NoLinkedUserException until linked."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return heidi.linked_user_sessions(call.principal, **call.query).to_json()
 
 
 @api.operation("GET", "/sessions/{session_id}", summary="Get a session", responses={200: SESSION, 404: ERROR})
 def get_session(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"session": heidi.session(call.path["session_id"]).to_json()}
 
 
@@ -158,7 +159,7 @@ def get_session(call):
                responses={200: SESSION, 404: ERROR})
 def update_session(call):
     """Only the fields sent change; `patient` is merged; linked_sessions_for_context must name your sessions."""
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"session": heidi.update_session(call.path["session_id"], call.body).to_json()}
 
 
@@ -168,14 +169,14 @@ def update_session(call):
 @api.operation("POST", "/users/linked-account", summary="Link the JWT's user to a Heidi user",
                body="heidi/linked-account-create", responses={200: "heidi/linked-account", 400: ERROR})
 def link_account(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         return {"account": heidi.link_account(call.principal, call.body["kinde_user_id"]).to_json()}
 
 
 @api.operation("DELETE", "/users/linked-account:unlink", summary="Unlink the JWT's user from its Heidi user",
                responses={200: SUCCESS, 400: ERROR})
 def unlink_account(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         heidi.unlink_account(call.principal)
         return {"is_success": True}
 
@@ -183,7 +184,7 @@ def unlink_account(call):
 @api.operation("GET", "/users/linked-account/access", summary="Whether the JWT's user is linked, and to whom",
                responses={200: "heidi/linked-account-access"})
 def get_linked_account_access(call):
-    with call.backend() as heidi:
+    with call.backend(HeidiBackend) as heidi:
         account = heidi.account(call.principal)
         return {"is_valid": account is not None, "is_linked": account is not None,
                 "account": account and account.to_json()}

@@ -1,0 +1,49 @@
+"""The runtime: everything a request may need, one per app, and the reset that takes it back to
+the start."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from mockserver.control.faults import Faults
+from mockserver.control.journal import Journal
+from mockserver.core.clock import Clock
+from mockserver.core.config import Config
+from mockserver.core.declaration import Api
+from mockserver.core.family import Family
+from mockserver.core.schemas import SchemaRegistry
+from mockserver.core.store import MemoryStore
+from mockserver.core.tasks import TaskEngine
+from mockserver.core.tenants import TenantDirectory
+
+
+@dataclass
+class Runtime:
+    """`app.extensions["mockserver"]`; handlers reach it as `call.runtime`."""
+
+    config: Config
+    schemas: SchemaRegistry
+    tenants: TenantDirectory
+    store: MemoryStore
+    clock: Clock
+    families: tuple[Family, ...]
+    apis: list[Api]
+    """The families' APIs and the admin APIs, in the order they were mounted."""
+    journal: Journal
+    faults: Faults
+    tasks: TaskEngine
+    start_state: str | None
+    """The state file's (or data set's) export as read at start-up, as JSON: a reset loads a fresh copy
+    of it, and a file edited or deleted since cannot make a reset fail."""
+
+    def reset(self) -> None:
+        """Back to how the server started: only the start state's data, the configured tenants, real time."""
+        self.tenants.reset()
+        self.store.reset()
+        if self.start_state is not None:
+            self.store.load(json.loads(self.start_state))
+        self.journal.clear()
+        self.faults.clear()
+        self.tasks.reset()
+        self.clock.unfreeze()

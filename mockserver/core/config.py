@@ -1,0 +1,101 @@
+"""Runtime configuration, from the CLI, the pytest plugin or Python."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mockserver.core.data_files import data_set_state
+from mockserver.core.schemas import SchemaRegistry
+from mockserver.core.validation import check_document
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Config:
+    auth: str = "open"
+    """`open`: any non-empty token is its own tenant. `strict`: only tokens from `tenants_file`."""
+    tenants_file: str | None = None
+    """JSON file: {"tenants": {name: {"tokens": [...], "haidy": {"patient_groups": [...], "integrations": [...]}}}}."""
+    state_file: str | None = None
+    """A state export (`GET /_mock/state`, `mockserver seed`) the server starts from and returns to on reset."""
+    fixtures: str | None = None
+    """Instead of `state_file`: a data set's name (`demo`, shipped in `fixtures/`) or directory (`mockserver fixtures`)."""
+    max_body_bytes: int = 50 * MB
+    max_file_bytes: int = 20 * MB
+    cors_origins: list[str] = field(default_factory=lambda: ["*"])
+    validate_responses: bool = False
+    """Check every JSON response against its declared schema; a mismatch is a 500 (a mock bug)."""
+    access_log: bool = False
+    journal_size: int = 1000
+    """How many requests the journal keeps (oldest dropped first)."""
+    task_timing: str = "realtime"
+    """realtime: statuses follow the clock over `task_seconds`; per-poll: one step per poll; instant."""
+    task_retention: str = "once"
+    """once: a task is gone after the poll that reported DONE or FAILED (as documented); keep: until the TTL."""
+    task_seconds: float = 3.0
+    task_ttl_seconds: float = 3600.0
+    max_tasks_per_tenant: int = 1000
+    allowed_url_hosts: list[str] = field(default_factory=list)
+    """Hosts the structure API may download from, besides loopback and the mock's own files."""
+    jwt_secret: str | None = None
+    """HS256 key of Heidi's JWTs; random per start unless given, so a restarted mock refuses old tokens."""
+    jwt_lifetime_seconds: int = 3600
+    """How long a Heidi JWT from `GET /jwt` stays valid, on the mock's clock."""
+
+    def __post_init__(self):
+        if self.auth not in ("open", "strict"):
+            raise ValueError(f"auth must be 'open' or 'strict', not {self.auth!r}")
+        if self.auth == "strict" and not self.tenants_file:
+            raise ValueError("auth 'strict' needs a tenants file (--config FILE)")
+        if self.state_file and self.fixtures:
+            raise ValueError("give a state file or fixtures, not both")
+        if self.fixtures:
+            data_set_state(self.fixtures)  # an unknown name fails here, not at the first load
+        if self.jwt_lifetime_seconds < 1:
+            raise ValueError(f"the JWT lifetime must be at least 1 second, not {self.jwt_lifetime_seconds}")
+        self.jwt_secret = self.jwt_secret or secrets.token_urlsafe(32)
+
+    def tenants(self, schemas: SchemaRegistry) -> dict[str, dict]:
+        """The tenants file's tenants, checked against `mock/tenants-file` of the app's `schemas`."""
+        if not self.tenants_file:
+            return {}
+        return _read(self.tenants_file, "mock/tenants-file", schemas)["tenants"]
+
+    def state(self, schemas: SchemaRegistry) -> dict | None:
+        """What the server starts from and returns to on reset: the state file's or the data set's export."""
+        path = self.state_file or (self.fixtures and str(data_set_state(self.fixtures)))
+        if not path:
+            return None
+        return _read(path, "mock/state", schemas)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Config":
+        return cls(**json.loads(text))
+
+
+_CHECKED: set[tuple[int, str, bytes]] = set()
+"""(registry, schema, sha256 of the bytes) of files that passed: every app built from a config reads its files (the
+CLI's check before serving, the plugin's per-test apps of one data set), and checking a seeded world
+costs a second or more, so the same bytes are checked once per process."""
+
+
+def _read(path: str, schema: str, schemas: SchemaRegistry):
+    """A JSON file checked whole against its schema: ValueError (or OSError) naming the file and where it is wrong."""
+    raw = Path(path).read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    key = (id(schemas), schema, hashlib.sha256(raw).digest())
+    if key not in _CHECKED:
+        check_document(schemas.errors(schema, data), path)
+        _CHECKED.add(key)
+    return data

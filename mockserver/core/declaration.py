@@ -1,0 +1,207 @@
+"""One declaration per endpoint: the route, its validation and its OpenAPI entry come from it.
+
+An `Api` is one API family (haidy, heidi, esteem, the admin API). Its `operation` decorator
+declares method, path, request schema, query schema, path-parameter schemas and a schema per
+response status. Nothing here touches Flask: `pipeline.mount` turns the declarations into
+routes, and `openapi.document` into the OpenAPI document.
+
+Handlers receive a `Call` and return a payload, `(payload, status)`, `(payload, status,
+headers)` or a ready Flask `Response`. They raise `ApiError`s; the family's error style
+decides the body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+
+from werkzeug.datastructures import FileStorage
+
+from mockserver.core.errors import ApiError, FieldError, RequestValidationError
+
+if TYPE_CHECKING:
+    from mockserver.core.tasks import TaskFailure
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+HTML = "text/html"
+_PARAM = re.compile(r"{(\w+)}")
+B = TypeVar("B")
+
+
+class ErrorStyle(Protocol):
+    """Turns an `ApiError` into the vendor's body (a JSON-able value, or an HTML string)."""
+
+    media_type: str
+
+    def render(self, error: ApiError) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request acts as: the tenant whose state it reaches, and optionally a principal inside it
+    (a user with a role, say) for families whose rules depend on who asks."""
+
+    tenant: str
+    principal: Any = None
+
+
+class AuthScheme(Protocol):
+    """Finds who a request acts as, or raises `Unauthorized`."""
+
+    def authenticate(self, req, runtime) -> Identity: ...
+
+    def openapi(self) -> tuple[str, dict]: ...
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request body: a schema name and its media type."""
+
+    schema: str
+    media_type: str = JSON
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response: a JSON schema name, or another media type described in words."""
+
+    schema: str | None = None
+    media_type: str = JSON
+    description: str = ""
+
+
+@dataclass
+class Operation:
+    api: "Api"
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    handler: Callable
+    body: Body | None
+    query: str | None
+    path_schemas: dict[str, str]
+    """Schema per path parameter, for those that are not plain strings (an integer id, say)."""
+    responses: dict[int, Reply]
+    links: dict[int, dict]
+    authenticated: bool
+    errors: ErrorStyle
+    deprecated: bool = False
+    auth: AuthScheme | None = None
+    """The scheme that authenticates this operation: the family's, or the operation's own."""
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+    @property
+    def flask_rule(self) -> str:
+        return _PARAM.sub(r"<\1>", self.path)
+
+    def schema_names(self) -> list[str]:
+        names = [r.schema for r in self.responses.values() if r.schema]
+        names += [s for s in (self.body and self.body.schema, self.query) if s]
+        return names + list(self.path_schemas.values())
+
+
+@dataclass
+class Call:
+    """What a handler gets: validated inputs (query defaults filled from its schema), the tenant, and
+    access to its state."""
+
+    operation: Operation
+    identity: Identity | None
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    files: dict[str, list[FileStorage]]
+    runtime: Any
+    task_failure: "TaskFailure | None" = None
+    """A failure a fault rule injected into this request: the task it starts ends FAILED with it."""
+
+    @property
+    def tenant(self) -> str | None:
+        return self.identity and self.identity.tenant
+
+    @property
+    def principal(self):
+        return self.identity and self.identity.principal
+
+    def backend(self, kind: type[B]) -> AbstractContextManager[B]:
+        """This tenant's state of the operation's family, locked for a `with` block, typed as `kind`
+        (the family's backend class), so a reader and an editor can follow a handler into its model."""
+        return self.runtime.store.session(self.operation.api.name, self.tenant)
+
+
+class Api:
+    """One API family: its operations, error style, auth scheme and URL prefixes."""
+
+    def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
+                 prefixes: tuple[str, ...], validation_schema: str | None = None,
+                 error_schema: str | None = None, description: str = "", public: bool = True,
+                 mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
+                 json_loads: Callable[[str], Any] | None = None,
+                 invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError):
+        self.name = name
+        self.hosts = hosts
+        """The vendor's real hostnames: `intercept()` sends calls to them to this fake."""
+        self.mounts = mounts
+        """URL prefixes the operations answer under; the OpenAPI document lists the first."""
+        self.title = title
+        self.description = description
+        self.errors = errors
+        self.auth = auth
+        self.prefixes = tuple(m + p for m in mounts for p in prefixes) + tuple(m + "/" for m in mounts if m)
+        """Paths whose errors this family renders: its prefixes under every mount, and all of a non-root mount."""
+        self.json_loads = json_loads
+        """Parses JSON request bodies (None: strict JSON); raises ValueError (with `pos` where known) on bad input."""
+        self.invalid_path = invalid_path
+        """The error for path parameters their schemas refuse: FastAPI's 422 by default, a Rails family's 404."""
+        self.validation_schema = validation_schema
+        self.error_schema = error_schema
+        self.public = public
+        self.operations: list[Operation] = []
+
+    def operation(self, method: str, path: str, *, summary: str, body: Body | str | None = None,
+                  query: str | None = None, path_schemas: dict[str, str] | None = None,
+                  responses: dict[int, Reply | str],
+                  links: dict[int, dict] | None = None, authenticated: bool = True,
+                  errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None):
+        """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
+
+        `path_schemas` gives a schema to path parameters that are not plain strings (e.g. integer ids); the
+        handler gets them parsed. `auth` replaces the family's scheme for this operation (e.g. an API key
+        that obtains the token)."""
+        replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
+        if isinstance(body, str):
+            body = Body(body)
+        automatic = {}
+        scheme = auth or (self.auth if authenticated else None)
+        if scheme:
+            automatic[401] = self.error_schema
+        if body or query or (path_schemas and self.invalid_path is RequestValidationError):
+            automatic[422] = self.validation_schema
+        if body:
+            automatic[413] = self.error_schema
+        for status, schema in automatic.items():
+            replies.setdefault(status, Reply(schema))
+
+        unknown = set(path_schemas or ()) - set(_PARAM.findall(path))
+        if unknown:
+            raise ValueError(f"{method} {path} has no path parameter {', '.join(sorted(unknown))}")
+
+        def register(handler: Callable) -> Callable:
+            self.operations.append(Operation(
+                api=self, method=method.upper(), path=path, operation_id=handler.__name__,
+                summary=summary, handler=handler, body=body, query=query, path_schemas=path_schemas or {},
+                responses=replies,
+                links=links or {}, authenticated=scheme is not None,
+                errors=errors or self.errors, deprecated=deprecated, auth=scheme,
+            ))
+            return handler
+
+        return register

@@ -1,0 +1,97 @@
+"""What a vendor family is to the framework: the one object its folder exports as `FAMILY`.
+
+The app, the CLI, the contract command, the plugin and the state and tenant schemas are all
+built from the registry of these (`mockserver.registry`), so adding a family is its folder plus
+one line there. By convention a family's state export and tenant settings are described by the
+schemas `<name>/state` and `<name>/settings` (files under `schemas/<name>/`, or given in `schemas`).
+Settings are an object of lists (patient groups, API keys, users): provisioning a tenant again
+adds to each list, and the backend's `configure(settings)` is called with what was added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Callable, Mapping
+
+from mockserver.core.clock import Clock
+from mockserver.core.declaration import Api
+from mockserver.core.schemas import SchemaRegistry
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    api: Api
+    """The vendor API as documented: its operations, auth scheme, error style, mounts and real hosts."""
+    new_backend: Callable[[Clock, dict], Any]
+    """A fresh backend (the family's domain model for one tenant) from that tenant's settings."""
+    restore_backend: Callable[[Clock, dict], Any]
+    """A backend rebuilt from what its `to_state()` exported (already checked against `<name>/state`); a
+    ValueError for what no schema can refuse, such as an id used twice."""
+    credentials: tuple[str, ...]
+    """The header lines a client sends, with `{token}` and `{api_key}` placeholders (`mockserver contract`)."""
+    admin: Api | None = None
+    """Mock-only operations under /_mock/ (test set-up no vendor offers), in the admin API's document."""
+    shared_tenant: str | None = None
+    """None: one backend per tenant. A name: one backend for everyone, held by that tenant (Esteem's world)."""
+    schemas: Mapping[str, dict] = field(default_factory=dict)
+    """Schemas by name that are not files under `schemas/` (a family defined in code)."""
+
+    @property
+    def name(self) -> str:
+        return self.api.name
+
+    @property
+    def state_schema(self) -> str:
+        return f"{self.name}/state"
+
+    @property
+    def settings_schema(self) -> str:
+        return f"{self.name}/settings"
+
+
+@cache
+def schemas_for(families: tuple[Family, ...]) -> SchemaRegistry:
+    """The shipped schemas, the families' own, and the admin schemas built from the families:
+    `mock/state` (an export), `mock/tenant` (one tenant's tokens and settings), `mock/tenants-file`."""
+    shipped = SchemaRegistry.default()
+    own = {name: schema for family in families for name, schema in family.schemas.items()}
+
+    def raw(name: str) -> dict:
+        return own[name] if name in own else shipped.schema(name)
+
+    names = [family.name for family in families]
+    example = {"tokens": ["acme-token"]}
+    example.update({name: raw(f"{name}/settings")["examples"][0] for name in names
+                    if raw(f"{name}/settings").get("examples")})
+    state = {
+        "$schema": DRAFT, "title": "MockState",
+        "description": "Everything the mock holds: per tenant, per family, the family's own export. "
+                       "Checked whole before anything is replaced.",
+        "type": "object", "required": ["tenants"],
+        "properties": {"tenants": {"type": "object", "additionalProperties": {
+            "type": "object", "properties": {name: {"$ref": f"../{name}/state.json"} for name in names},
+            "additionalProperties": False}}},
+        "additionalProperties": False,
+    }
+    tenant = {
+        "$schema": DRAFT, "title": "MockTenant",
+        "description": "Tokens that act for a tenant and what each family provisions for it; adds to what exists.",
+        "type": "object",
+        "properties": {"tokens": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                       **{name: {"$ref": f"../{name}/settings.json"} for name in names}},
+        "additionalProperties": False,
+        "examples": [example],
+    }
+    tenants_file = {
+        "$schema": DRAFT, "title": "MockTenantsFile",
+        "description": "The tenants file of `--config FILE`: each tenant as POST /_mock/tenants/{tenant} takes it. "
+                       "Checked whole at start-up.",
+        "type": "object", "required": ["tenants"],
+        "properties": {"tenants": {"type": "object", "additionalProperties": {"$ref": "tenant.json"}}},
+        "additionalProperties": False,
+        "examples": [{"tenants": {"acme": example}}],
+    }
+    return shipped.extended({**own, "mock/state": state, "mock/tenant": tenant, "mock/tenants-file": tenants_file})

@@ -1,0 +1,76 @@
+"""The OpenAPI 3.1 document, assembled from the operation declarations and the schema files."""
+
+from __future__ import annotations
+
+from mockserver import __version__
+from mockserver.core.declaration import Api, Operation
+from mockserver.core.schemas import SchemaRegistry
+
+_STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+                403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 422: "Unprocessable Entity"}
+
+
+def document(apis: list[Api], schemas: SchemaRegistry, *, title: str, description: str = "") -> dict:
+    paths: dict[str, dict] = {}
+    security: dict[str, dict] = {}
+    names: list[str] = []
+    for api in apis:
+        for op in api.operations:
+            if op.auth:
+                scheme, spec = op.auth.openapi()
+                security[scheme] = spec
+            paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas, names)
+            names += op.schema_names()
+    components: dict = {"schemas": schemas.components(names)}
+    if security:
+        components["securitySchemes"] = security
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": __version__, "description": description},
+        "tags": [{"name": api.name, "description": api.title} for api in apis],
+        "paths": dict(sorted(paths.items())),
+        "components": components,
+    }
+
+
+def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict:
+    """One operation's entry; schema names it references beyond its declaration are added to `names`."""
+    out: dict = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.api.name]}
+    if op.handler.__doc__:
+        out["description"] = " ".join(op.handler.__doc__.split())
+    params = [{"name": p, "in": "path", "required": True,
+               "schema": schemas.ref(op.path_schemas[p]) if p in op.path_schemas else {"type": "string"}}
+              for p in op.path_params]
+    if op.query:
+        query = schemas.schema(op.query)
+        required = set(query.get("required", []))
+        for name, raw in query.get("properties", {}).items():
+            prop, referenced = schemas.inline(op.query, raw)
+            names += referenced
+            param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if prop.get("contentMediaType") == "application/json" and "contentSchema" in prop:
+                # A JSON value carried in a query string: OpenAPI says so with `content`, not `schema`.
+                del param["schema"]
+                param["content"] = {"application/json": {"schema": prop["contentSchema"]}}
+            if prop.get("description"):
+                param["description"] = prop["description"]
+            if prop.get("type") == "array":
+                param.update(style="form", explode=True)
+            params.append(param)
+    if params:
+        out["parameters"] = params
+    if op.body:
+        out["requestBody"] = {"required": True, "content": {op.body.media_type: {"schema": schemas.ref(op.body.schema)}}}
+    out["responses"] = {}
+    for status, reply in sorted(op.responses.items()):
+        response: dict = {"description": reply.description or _STATUS_TEXT.get(status, str(status))}
+        content = {"schema": schemas.ref(reply.schema)} if reply.schema else {}
+        response["content"] = {reply.media_type: content}
+        if status in op.links:
+            response["links"] = op.links[status]
+        out["responses"][str(status)] = response
+    if op.authenticated:
+        out["security"] = [{op.auth.openapi()[0]: []}]
+    if op.deprecated:
+        out["deprecated"] = True
+    return out

@@ -1,0 +1,206 @@
+"""Asynchronous tasks: a status path walked on the shared clock, per poll, or at once.
+
+A task is submitted with the statuses that apply to its inputs and the work to do. The work
+runs off the request thread in `realtime` mode (on a small pool) and inline otherwise; the
+status a poll sees is the furthest step that both the timing mode and the finished work allow.
+Memory is bounded: finished tasks expire after a TTL, a tenant holds at most `max_per_tenant`
+tasks (oldest finished ones are evicted first), and with `once` retention a task is gone after
+the poll that reported DONE or FAILED.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from mockserver.core.clock import Clock, iso
+from mockserver.core.errors import ApiError, NotFound
+from mockserver.core.ids import random_id
+
+TIMINGS = ("realtime", "per-poll", "instant")
+RETENTIONS = ("once", "keep")
+DONE, FAILED = "DONE", "FAILED"
+
+
+class TaskFailure(Exception):
+    """Raised by a task's work: the task ends FAILED with this error and details."""
+
+    def __init__(self, error: str, details: str = ""):
+        super().__init__(error)
+        self.error, self.details = error, details
+
+
+class TooManyTasks(ApiError):
+    status = 429
+    code = "TooManyTasks"
+
+
+@dataclass
+class Task:
+    id: str
+    tenant: str
+    steps: list[str]
+    """Every status from CREATED to DONE that applies to this task's inputs."""
+    created: datetime
+    reached: dict[str, datetime] = field(default_factory=dict)
+    polls: int = 0
+    outcome: Future | None = None
+    injected: TaskFailure | None = None
+
+    @property
+    def status(self) -> str:
+        return list(self.reached)[-1]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED)
+
+    def view(self) -> dict:
+        """The task object of the docs."""
+        status = self.status
+        failure = self._failure() if status == FAILED else None
+        last = [name for name in self.reached if name != FAILED][-1]
+        return {
+            "task_id": self.id,
+            "status": status,
+            "percentage": max(0, round(100 * (self.steps.index(last) - 2) / (len(self.steps) - 3))),
+            "started_at": iso(self.reached.get("STARTED", self.created)),
+            "completed_at": iso(self.reached[status]) if self.finished else None,
+            "status_changes_at": {name: iso(at) for name, at in self.reached.items()},
+            "result": self.outcome.result() if status == DONE else None,
+            "additional_info": {"error": failure.error, "details": failure.details} if failure else None,
+        }
+
+    def _failure(self) -> TaskFailure | None:
+        if self.injected:
+            return self.injected
+        error = self.outcome.exception() if self.outcome and self.outcome.done() else None
+        if isinstance(error, TaskFailure):
+            return error
+        return TaskFailure("Internal processing error", repr(error)) if error else None
+
+
+class TaskEngine:
+    """All tasks of one server, per tenant; every method is thread-safe."""
+
+    def __init__(self, clock: Clock, *, timing: str = "realtime", retention: str = "once",
+                 duration: float = 3.0, ttl: float = 3600.0, max_per_tenant: int = 1000, workers: int = 2):
+        if timing not in TIMINGS or retention not in RETENTIONS:
+            raise ValueError(f"task timing must be one of {TIMINGS} and retention one of {RETENTIONS}")
+        self.clock, self.timing, self.retention = clock, timing, retention
+        self.duration, self.ttl, self.max_per_tenant = duration, ttl, max_per_tenant
+        self._tasks: dict[tuple[str, str], Task] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mockserver-task") \
+            if timing == "realtime" else None
+
+    def submit(self, tenant: str, steps: list[str], work: Callable[[], Any],
+               injected: TaskFailure | None = None) -> Task:
+        """Start a task; it is QUEUED on return, as the docs' creation response shows."""
+        now = self.clock.now()
+        task = Task(_new_id(), tenant, ["CREATED", "QUEUED", "STARTED", *steps, "SERVICE_DONE", DONE], now,
+                    injected=injected)
+        task.reached = {"CREATED": now, "QUEUED": now}
+        with self._lock:
+            self._expire(now)
+            self._make_room(tenant)
+            self._tasks[(tenant, task.id)] = task
+        task.outcome = self._pool.submit(work) if self._pool else _run_now(work)
+        return task
+
+    def poll(self, tenant: str, task_id: str) -> dict:
+        """The task as a client sees it now; 404 for unknown, expired, foreign or already-fetched tasks."""
+        now = self.clock.now()
+        with self._lock:
+            self._expire(now)
+            task = self._tasks.get((tenant, task_id))
+            if task is None:
+                raise NotFound("Task not found")
+            task.polls += 1
+            self._advance(task, now)
+            if task.finished and self.retention == "once":
+                del self._tasks[(tenant, task_id)]
+        return task.view()
+
+    def finished_view(self, tenant: str, steps: list[str], result: Any) -> dict:
+        """A task that is DONE at once (synchronous endpoints), pollable like any other."""
+        task = self.submit(tenant, steps, lambda: result)
+        now = self.clock.now()
+        with self._lock:
+            for name in task.steps[2:]:
+                task.reached[name] = now
+        return task.view()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tasks = {}
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def _advance(self, task: Task, now: datetime) -> None:
+        """Move `task` as far as its timing allows, stopping before DONE until the work is done."""
+        if task.finished:
+            return
+        work_done = task.outcome.done()
+        failed = task.injected is not None or (work_done and task.outcome.exception() is not None)
+        position = task.steps.index(task.status)
+        if self.timing == "instant":
+            target = len(task.steps) - 1
+        elif self.timing == "per-poll":
+            target = position + 1
+        else:
+            elapsed = (now - task.created).total_seconds()
+            target = int(elapsed / self.duration * (len(task.steps) - 2)) + 1 if self.duration > 0 else len(task.steps)
+        target = min(target, len(task.steps) - 1)
+        if failed:
+            # A failure shows once processing has started: the step after STARTED never comes.
+            stop = task.steps.index("STARTED")
+            for name in task.steps[position + 1 : min(target, stop) + 1]:
+                task.reached[name] = self._when(task, name, now)
+            if target > stop:
+                task.reached[FAILED] = self._when(task, task.steps[stop + 1], now)
+            return
+        if not work_done:
+            target = min(target, len(task.steps) - 2)
+        for name in task.steps[position + 1 : target + 1]:
+            task.reached[name] = self._when(task, name, now)
+
+    def _when(self, task: Task, step: str, now: datetime) -> datetime:
+        """When a step was reached: on its schedule in realtime, else at this poll."""
+        if self.timing != "realtime":
+            return now
+        index = task.steps.index(step)
+        scheduled = task.created + timedelta(seconds=self.duration * (index - 1) / (len(task.steps) - 2))
+        return min(scheduled, now)
+
+    def _expire(self, now: datetime) -> None:
+        limit = now - timedelta(seconds=self.ttl)
+        stale = [key for key, task in self._tasks.items() if task.created < limit]
+        for key in stale:
+            del self._tasks[key]
+
+    def _make_room(self, tenant: str) -> None:
+        mine = [t for (owner, _), t in self._tasks.items() if owner == tenant]
+        if len(mine) < self.max_per_tenant:
+            return
+        finished = sorted((t for t in mine if t.finished or (t.outcome and t.outcome.done())), key=lambda t: t.created)
+        if not finished:
+            raise TooManyTasks(f"Too many tasks in progress (limit {self.max_per_tenant}); poll or wait for some to finish")
+        del self._tasks[(tenant, finished[0].id)]
+
+
+def _run_now(work: Callable[[], Any]) -> Future:
+    future: Future = Future()
+    try:
+        future.set_result(work())
+    except Exception as exc:  # the task's failure, reported by poll
+        future.set_exception(exc)
+    return future
+
+
+def _new_id() -> str:
+    return random_id()

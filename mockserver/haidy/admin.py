@@ -1,0 +1,74 @@
+"""Haidy's mock-only operations under /_mock/: test set-up the vendor does not offer.
+
+Downloading an uploaded file by its id (the URL the integration page links and structure tasks
+may fetch), registering what an audio transcribes to, and fixing what an input structures to.
+They are Haidy's, so they live here; the app puts them in the admin API's document.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from contextlib import AbstractContextManager
+
+from flask import send_file
+
+from mockserver.core.declaration import Api, Reply
+from mockserver.core.error_styles import FastApiErrors
+from mockserver.core.errors import BadRequest, NotFound
+from mockserver.haidy.files import find_file
+from mockserver.haidy.models import HaidyBackend
+
+ERROR = "common/fastapi-error"
+
+api = Api(
+    "haidy-admin", title="Haidy test set-up: files, transcripts, structure overrides", errors=FastApiErrors(), auth=None, prefixes=("/_mock/",),
+    validation_schema="common/fastapi-validation-error", error_schema=ERROR, public=False,
+)
+
+
+@api.operation(
+    "GET", "/_mock/haidy/files/{file_id}", summary="Download an uploaded patient file (mock-only URL)",
+    responses={200: Reply(None, "application/octet-stream", "The file's bytes, with its sniffed type"), 404: ERROR},
+)
+def download_patient_file(call):
+    """Unauthenticated, so pages and the structure API can fetch uploads by URL."""
+    stored = find_file(call.runtime.store, call.path["file_id"])
+    if stored is None:
+        raise NotFound("File not found")
+    return send_file(io.BytesIO(stored.content), mimetype=stored.content_type, download_name=stored.filename)
+
+
+@api.operation("POST", "/_mock/tenants/{tenant}/haidy/transcripts", summary="Register what an audio transcribes to",
+               body="mock/transcript", responses={200: "mock/transcript-registered", 400: ERROR})
+def register_transcript(call):
+    """The structure API then 'transcribes' that exact audio (by content hash) to this text."""
+    audio = _base64(call.body["audio_base64"], "audio_base64")
+    with _tenant_backend(call) as haidy:
+        return {"sha256": haidy.register_transcript(audio, call.body["text"])}
+
+
+@api.operation("POST", "/_mock/tenants/{tenant}/haidy/structure-overrides",
+               summary="Make a given input structure to a given result", body="mock/structure-override",
+               responses={200: "mock/structure-override-registered", 400: ERROR})
+def override_structure(call):
+    """Keyed by the input's content (plain text, or the bytes of a document or audio as base64)."""
+    body = call.body
+    if ("text" in body) == ("content_base64" in body):
+        raise BadRequest("give exactly one of text or content_base64")
+    content = body["text"] if "text" in body else _base64(body["content_base64"], "content_base64")
+    with _tenant_backend(call) as haidy:
+        return {"content_hash": haidy.override_structure(content, body["structured_output"])}
+
+
+def _tenant_backend(call) -> AbstractContextManager[HaidyBackend]:
+    """The Haidy state of the tenant named in the path (the admin API has no caller tenant)."""
+    return call.runtime.store.session("haidy", call.path["tenant"])
+
+
+def _base64(text: str, name: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII string
+        raise BadRequest(f"{name} is not base64: {exc}") from None

@@ -1,0 +1,48 @@
+"""A mock app in this process and the controls a test needs over it."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockserver.core.clock import Clock
+from mockserver.control.faults import FaultRule
+from mockserver.control.journal import Journal
+
+
+class MockHandle:
+    """State, journal, faults and clock of one app; the plugin's fixtures return these."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    @property
+    def runtime(self):
+        return self.app.extensions["mockserver"]
+
+    def reset(self) -> None:
+        """Drop all state, journal and faults and unfreeze the clock: as on a new server."""
+        self.runtime.reset()
+
+    def client(self) -> FlaskClient:
+        """A Flask test client: in-process, no sockets."""
+        return self.app.test_client()
+
+    @property
+    def journal(self) -> Journal:
+        """Every request and answer since the last reset: `.find(...)`, `.assert_called(...)`."""
+        return self.runtime.journal
+
+    @property
+    def clock(self) -> Clock:
+        """The mock's time: `.freeze(at)`, `.advance(seconds)`, `.unfreeze()`."""
+        return self.runtime.clock
+
+    def backend(self, family: str, tenant: str):
+        """A family's domain model for one tenant, locked for a `with` block: direct test setup, e.g.
+        `with mock.backend("haidy", "test-token") as haidy: haidy.register_transcript(audio, text)`."""
+        return self.runtime.store.session(family, tenant)
+
+    def fault(self, **rule) -> FaultRule:
+        """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`."""
+        return self.runtime.faults.add(FaultRule(**rule))

@@ -1,0 +1,154 @@
+"""pytest plugin (registered by the `pytest11` entry point): a live mock for every test session.
+
+Fixtures (see each docstring): `mockserver_session` (the shared live mock), `mockserver` (it,
+reset for this test, or a dedicated one under `@pytest.mark.mockserver(...)`), `mockserver_client`,
+`mockserver_intercept`, and ready `requests` sessions per family (`haidy_session`, `heidi_session`,
+`esteem_session`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from mockserver.app import create_app
+from mockserver.core.config import Config
+from mockserver.heidi import BASE_PATH
+from mockserver.harness.handle import MockHandle
+from mockserver.harness.intercept import intercept
+from mockserver.core.validation import check_document
+
+
+class MockServer(MockHandle):
+    """A mock served in this process on a real port: its base `url`, plus every `MockHandle` control."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
+        super().__init__(app)
+        self._server = make_server(host, port, app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+class ApiSession(requests.Session):
+    """A `requests.Session` bound to a base URL: `session.get("/v2/patient-contexts/")`."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]):
+        super().__init__()
+        self.base_url = base_url
+        self.headers.update(headers)
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, url if "://" in url else self.base_url + url, *args, **kwargs)
+
+
+_SEEN = pytest.StashKey[list]()
+"""Journal entries of every test, kept for the coverage report (each test's reset clears the journal)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("mockserver").addoption(
+        "--mockserver-coverage", action="store_true",
+        help="report which documented operations and status codes the tests exercised on the mock")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    seen = config.stash.get(_SEEN, None)
+    if seen is None:
+        return
+    from mockserver.control.coverage import CoverageReport
+
+    document = create_app().test_client().get("/openapi.json").get_json()
+    terminalreporter.write_line(CoverageReport.build(document, seen).render())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--mockserver-coverage", default=False):
+        config.stash[_SEEN] = []
+    config.addinivalue_line(
+        "markers",
+        "mockserver(**options): run this test on its own mock; options are Config fields "
+        "(auth, tenants_file, fixtures= a data set such as 'demo', ...) plus state= (an export: dict or JSON file) "
+        "and frozen_at= (datetime)")
+
+
+@pytest.fixture(scope="session")
+def mockserver_session() -> MockServer:
+    """The session's shared mock (one per pytest-xdist worker), checking its answers against the schemas."""
+    server = MockServer(create_app(Config(validate_responses=True)))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -> MockServer:
+    """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
+    marker = request.node.get_closest_marker("mockserver")
+    if marker is None:
+        server = mockserver_session
+        server.reset()
+    else:
+        options = dict(marker.kwargs)
+        state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
+        if state is not None and not isinstance(state, dict):
+            options["state_file"] = str(state)  # checked on load, and what reset() returns to
+        server = MockServer(create_app(Config(validate_responses=True, **options)))
+        if isinstance(state, dict):
+            check_document(server.runtime.schemas.errors("mock/state", state), "the marker's state")
+            server.runtime.store.load(state)
+        if frozen_at is not None:
+            server.clock.freeze(frozen_at)
+    yield server
+    seen = request.config.stash.get(_SEEN, None)
+    if seen is not None:
+        seen.extend(server.journal.find())
+    if server is not mockserver_session:
+        server.stop()
+
+
+@pytest.fixture
+def mockserver_client(mockserver: MockServer) -> FlaskClient:
+    """A Flask test client of this test's mock: in-process, no sockets, same state as `.url`."""
+    return mockserver.client()
+
+
+@pytest.fixture
+def mockserver_intercept(mockserver: MockServer) -> MockHandle:
+    """`requests` and `httpx` calls to the vendors' real hosts go to this test's mock, no sockets."""
+    with intercept(mockserver.app) as handle:
+        yield handle
+
+
+@pytest.fixture
+def haidy_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Haidy on this test's mock, sending `Authorization: Bearer test-token`."""
+    with ApiSession(mockserver.url, {"Authorization": "Bearer test-token"}) as session:
+        yield session
+
+
+@pytest.fixture
+def heidi_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Heidi under its real base path, with a JWT bought from `GET /jwt`
+    with the API key `test-api-key` (so the tenant is `test-api-key`)."""
+    base = mockserver.url + BASE_PATH
+    issued = requests.get(f"{base}/jwt", params={"email": "clinician@example.com", "third_party_internal_id": "test-user"},
+                          headers={"Heidi-Api-Key": "test-api-key"}, timeout=10)
+    issued.raise_for_status()
+    with ApiSession(base, {"Authorization": f"Bearer {issued.json()['token']}"}) as session:
+        yield session
+
+
+@pytest.fixture
+def esteem_session(mockserver: MockServer) -> ApiSession:
+    """A `requests.Session` for Esteem on this test's mock, as user `test-user-token` (role user, own practice)."""
+    with ApiSession(mockserver.url, {"X-User-Token": "test-user-token"}) as session:
+        yield session
