@@ -1,6 +1,6 @@
 """The ceiling for benchmarks/http_bench.py: a bare Flask app with one constant JSON route.
 
-It is served exactly as `mockserver serve` serves mockserver (see mockserver/server.py): one
+It is served exactly as `mockserver serve` serves mockserver (see mockserver/harness/server.py): one
 granian worker, WSGI, a pool of blocking threads, no access log; or waitress with the same
 thread count. Whatever mockserver is slower than this is mockserver's own per-request work.
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.harness.dataset import pdf  # noqa: E402
-from mockserver.haidy.analyst import fhir  # noqa: E402
-from mockserver.haidy.analyst.extraction import holistic_patient, structure_text  # noqa: E402
-from mockserver.haidy.analyst.inputs import pdf_text  # noqa: E402
+from mockserver.haidy.analyst import fhir
+from mockserver.haidy.analyst.extraction import holistic_patient, structure_text
+from mockserver.haidy.analyst.inputs import pdf_text
+from mockserver.harness.dataset import pdf
 
 SHORT_TEXTS = [
     "Patient presents with hypertension. Current medications: Lisinopril 10mg daily.",
@@ -52,8 +52,12 @@ def records_per_second(work, seconds: float) -> float:
 
 
 def _record(text: str) -> dict:
-    return {"record_id": None, "content_hash": "sha256:" + hashlib.sha256(text.encode()).hexdigest(), "input_text": text,
-            "content": {"type": "plain_text", "text": text}}
+    return {
+        "record_id": None,
+        "content_hash": "sha256:" + hashlib.sha256(text.encode()).hexdigest(),
+        "input_text": text,
+        "content": {"type": "plain_text", "text": text},
+    }
 
 
 def _holistic(text: str) -> dict:

@@ -29,11 +29,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -564,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         old.unlink()
     ensure_wrk()
     prism_version = ensure_prism()
-    started, facts = datetime.now(timezone.utc), machine()
+    started, facts = datetime.now(UTC), machine()
     runs = []
     try:
         for server in servers(dump_openapi(), prism_version):

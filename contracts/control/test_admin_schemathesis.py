@@ -50,7 +50,10 @@ def _admin_config(document: dict) -> schemathesis.Config:
 
 ADMIN_APP = open_app()
 admin = schemathesis.openapi.from_wsgi(
-    "/_mock/openapi.json", ADMIN_APP, config=_admin_config(ADMIN_APP.test_client().get("/_mock/openapi.json").get_json()))
+    "/_mock/openapi.json",
+    ADMIN_APP,
+    config=_admin_config(ADMIN_APP.test_client().get("/_mock/openapi.json").get_json()),
+)
 
 _SLOW_IS_FINE = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], deadline=None)
 

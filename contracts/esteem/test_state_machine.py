@@ -122,7 +122,11 @@ class EsteemAccess(RuleBasedStateMachine):
         else:
             assert (resp.status_code, resp.get_json()) == (403, FORBIDDEN)
 
-    @rule(who=st.sampled_from(TOKENS), page_size=st.integers(1, 7), search=st.sampled_from([None, "ann", "LEE", "ann lee"]))
+    @rule(
+        who=st.sampled_from(TOKENS),
+        page_size=st.integers(1, 7),
+        search=st.sampled_from([None, "ann", "LEE", "ann lee"]),
+    )
     def page_through(self, who, page_size, search):
         person = self.person(who)
         term = (search or "").casefold()

@@ -30,7 +30,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import AcceptedNegativeData
 
 from contracts.support import (
-    ACCEPT_MISSING_IDS, DOC_GROUP, DOC_INTEGRATION, REJECTIONS, TOKEN, examples, strict_app, workflow,
+    ACCEPT_MISSING_IDS,
+    DOC_GROUP,
+    DOC_INTEGRATION,
+    REJECTIONS,
+    TOKEN,
+    examples,
+    strict_app,
+    workflow,
 )
 
 EXAMPLES = examples()

@@ -85,7 +85,9 @@ class HaidyPatientContexts(RuleBasedStateMachine):
     @initialize()
     def provision(self):
         for tenant in TENANTS:
-            resp = self.client.post(f"/_mock/tenants/{tenant}", json={"haidy": {"patient_groups": list(GROUPS[tenant])}})
+            resp = self.client.post(
+                f"/_mock/tenants/{tenant}", json={"haidy": {"patient_groups": list(GROUPS[tenant])}}
+            )
             assert resp.status_code == 200, resp.get_data(as_text=True)
             assert resp.get_json() == {"status": "provisioned"}
 
@@ -263,8 +265,11 @@ def test_concurrent_duplicate_creates_have_exactly_one_winner(mockserver):
 def test_concurrent_creates_in_different_groups_and_tenants_all_win(mockserver):
     """The same external_id at once in distinct (tenant, group) pairs: no false duplicates."""
     for tenant in TENANTS:
-        resp = requests.post(f"{mockserver.url}/_mock/tenants/{tenant}", json={"haidy": {"patient_groups": list(GROUPS[tenant])}},
-                             timeout=10)
+        resp = requests.post(
+            f"{mockserver.url}/_mock/tenants/{tenant}",
+            json={"haidy": {"patient_groups": list(GROUPS[tenant])}},
+            timeout=10,
+        )
         assert resp.status_code == 200
     pairs = [(t, g) for t in TENANTS for g in (DOC_GROUP, *GROUPS[t])]
     results = _race(mockserver.url, [(t, {"external_id": "shared-id", "patient_group": g}) for t, g in pairs])

@@ -52,20 +52,40 @@ def jwt_for(app) -> str:
 
 
 def _config(token: str, *, stateful: bool = False) -> schemathesis.Config:
-    by_id = [{"include-operation-id": op, "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
-              "parameters": params}
-             for op, statuses, params in [
-                 ("get_patient_profile", MISSING_IDS, {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}}),
-                 ("update_patient_profile", MISSING_IDS, {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}}),
-                 ("link_sessions_to_patient_profile", MISSING_IDS,
-                  {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}}),
-                 ("create_session", MISSING_IDS, {"body.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}}),
-                 ("get_session", MISSING_IDS, {"path.session_id": {"dictionary": "sessions", "probability": 0.5}}),
-                 ("update_session", MISSING_IDS, {"path.session_id": {"dictionary": "sessions", "probability": 0.5}}),
-                 ("list_linked_user_sessions", NOT_LINKED, {}),
-                 ("link_account", NOT_LINKED, {}),
-                 ("unlink_account", NOT_LINKED, {}),
-             ]]
+    by_id = [
+        {
+            "include-operation-id": op,
+            "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+            "parameters": params,
+        }
+        for op, statuses, params in [
+            (
+                "get_patient_profile",
+                MISSING_IDS,
+                {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}},
+            ),
+            (
+                "update_patient_profile",
+                MISSING_IDS,
+                {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}},
+            ),
+            (
+                "link_sessions_to_patient_profile",
+                MISSING_IDS,
+                {"path.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}},
+            ),
+            (
+                "create_session",
+                MISSING_IDS,
+                {"body.patient_profile_id": {"dictionary": "profiles", "probability": 0.5}},
+            ),
+            ("get_session", MISSING_IDS, {"path.session_id": {"dictionary": "sessions", "probability": 0.5}}),
+            ("update_session", MISSING_IDS, {"path.session_id": {"dictionary": "sessions", "probability": 0.5}}),
+            ("list_linked_user_sessions", NOT_LINKED, {}),
+            ("link_account", NOT_LINKED, {}),
+            ("unlink_account", NOT_LINKED, {}),
+        ]
+    ]
     return schemathesis.Config.from_dict({
         "auth": {"openapi": {"heidiBearer": {"bearer": token}, "heidiApiKey": {"api_key": API_KEY}}},
         "generation": {"max-examples": EXAMPLES},

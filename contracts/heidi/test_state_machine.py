@@ -29,9 +29,18 @@ BASE = "/api/v2/ml-scribe/open-api"
 TENANTS = ("tenant-a-key", "tenant-b-key")
 DOC_PROFILE = "5eb7cf5a86d9755df3a6c593"
 DOC_FIELDS = {
-    "first_name": "John", "last_name": "Doe", "birth_date": "1990-01-15", "gender": "MALE", "ehr_patient_id": "EHR123456",
-    "phone": "+1234567890", "email": "john.doe@example.com", "patient_sex_code": None, "identifiers": None,
-    "demographic_string": "", "remember_consent": None, "additional_context": "Patient has a history of hypertension",
+    "first_name": "John",
+    "last_name": "Doe",
+    "birth_date": "1990-01-15",
+    "gender": "MALE",
+    "ehr_patient_id": "EHR123456",
+    "phone": "+1234567890",
+    "email": "john.doe@example.com",
+    "patient_sex_code": None,
+    "identifiers": None,
+    "demographic_string": "",
+    "remember_consent": None,
+    "additional_context": "Patient has a history of hypertension",
 }
 DOC_SESSIONS = ("1234567890", "0987654321")
 EHR_IDS = ("EHR123456", "EHR-1", "EHR-2")
@@ -71,7 +80,9 @@ class Profile:
 class Session:
     tenant: str
     profile: str | None = None
-    patient: dict = field(default_factory=lambda: {"name": "", "gender": None, "dob": None, "demographic_details": None})
+    patient: dict = field(
+        default_factory=lambda: {"name": "", "gender": None, "dob": None, "demographic_details": None}
+    )
     ehr_patient_id: str | None = None
     duration: int = 0
     clinician_notes: list = field(default_factory=list)
@@ -97,8 +108,11 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
     def start(self):
         """Each tenant's token, and the docs' objects every tenant starts with."""
         for tenant in TENANTS:
-            resp = self.client.get(f"{BASE}/jwt", query_string={"email": "dr@example.com", "third_party_internal_id": "u"},
-                                   headers={"Heidi-Api-Key": tenant})
+            resp = self.client.get(
+                f"{BASE}/jwt",
+                query_string={"email": "dr@example.com", "third_party_internal_id": "u"},
+                headers={"Heidi-Api-Key": tenant},
+            )
             assert resp.status_code == 200
             self.auth[tenant] = {"Authorization": f"Bearer {resp.get_json()['token']}"}
             self.model_profiles[(tenant, DOC_PROFILE)] = Profile(tenant, dict(DOC_FIELDS))
@@ -280,7 +294,10 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
         status, body = self.call("GET", f"/patient-profiles?ehr_patient_id={ehr_patient_id}", tenant)
         assert status == 200
         assert [p["id"] for p in body["data"]] == [
-            pid for pid in self.order[tenant] if self.model_profiles[(tenant, pid)].fields["ehr_patient_id"] == ehr_patient_id]
+            pid
+            for pid in self.order[tenant]
+            if self.model_profiles[(tenant, pid)].fields["ehr_patient_id"] == ehr_patient_id
+        ]
 
 
 HeidiProfilesAndSessions.TestCase.settings = settings(

@@ -3,20 +3,20 @@ faults, clock)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from mockserver import __version__
-from mockserver.core.declaration import Api
-from mockserver.core.clock import iso
-from mockserver.core.errors import BadRequest, NotFound
 from mockserver.control.faults import FaultRule
+from mockserver.core.clock import iso
+from mockserver.core.declaration import Api
 from mockserver.core.error_styles import FastApiErrors
+from mockserver.core.errors import BadRequest, NotFound
 
 ERROR = "common/fastapi-error"
 
 api = Api(
     "mock", title="mockserver admin API", errors=FastApiErrors(), auth=None, prefixes=("/_mock/",),
-    validation_schema="common/fastapi-validation-error", error_schema=ERROR, public=False,
+    validation_schema="common/fastapi-validation-error", error_schema=ERROR,
 )
 
 
@@ -86,7 +86,9 @@ def add_fault(call):
     return call.runtime.faults.add(rule).to_json(), 201
 
 
-@api.operation("GET", "/_mock/faults", summary="The fault rules with their counters", responses={200: "mock/fault-rules"})
+@api.operation(
+    "GET", "/_mock/faults", summary="The fault rules with their counters", responses={200: "mock/fault-rules"}
+)
 def list_faults(call):
     return [rule.to_json() for rule in call.runtime.faults.rules()]
 
@@ -97,7 +99,9 @@ def clear_faults(call):
     return {"status": "cleared"}
 
 
-@api.operation("DELETE", "/_mock/faults/{fault_id}", summary="Remove one fault rule", responses={200: "mock/ack", 404: ERROR})
+@api.operation(
+    "DELETE", "/_mock/faults/{fault_id}", summary="Remove one fault rule", responses={200: "mock/ack", 404: ERROR}
+)
 def remove_fault(call):
     if not call.runtime.faults.remove(call.path["fault_id"]):
         raise NotFound("Fault rule not found")
@@ -115,8 +119,12 @@ def change_clock(call):
     """A time outside years 1 to 9999 answers 400 and changes nothing."""
     clock, change = call.runtime.clock, call.body
     try:  # the resulting time first, so an impossible one cannot break every later request
-        at = datetime.fromisoformat(change["at"].replace("Z", "+00:00")) if change.get("freeze") and "at" in change else None
-        start = at.astimezone(timezone.utc) if at else datetime.now(timezone.utc) if change.get("unfreeze") else clock.now()
+        at = (
+            datetime.fromisoformat(change["at"].replace("Z", "+00:00"))
+            if change.get("freeze") and "at" in change
+            else None
+        )
+        start = at.astimezone(UTC) if at else datetime.now(UTC) if change.get("unfreeze") else clock.now()
         start + timedelta(seconds=change.get("advance_seconds") or 0)
     except OverflowError as exc:
         raise BadRequest(f"time out of range: {exc}") from None

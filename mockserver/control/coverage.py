@@ -29,7 +29,7 @@ class CoverageReport:
     """(operation, status) pairs that happened but are not in the document."""
 
     @classmethod
-    def build(cls, document: dict, entries) -> "CoverageReport":
+    def build(cls, document: dict, entries) -> CoverageReport:
         """`entries`: journal entries (objects or dicts) with `operation` and `status`."""
         ops: dict[str, OperationCoverage] = {}
         for path, item in document.get("paths", {}).items():
@@ -59,7 +59,11 @@ class CoverageReport:
         lines = [f"mockserver coverage: {self.exercised}/{self.total} documented (operation, status) pairs exercised"]
         for op in self.operations:
             called = sum(op.seen.values())
-            mark = "never called" if not called else ("all statuses" if not op.missing else "missing " + ", ".join(op.missing))
+            mark = (
+                "never called"
+                if not called
+                else ("all statuses" if not op.missing else "missing " + ", ".join(op.missing))
+            )
             seen = ", ".join(f"{s}x{n}" for s, n in sorted(op.seen.items()) if n)
             lines.append(f"  {op.method:6} {op.path:55} {seen or '-':20} {mark}")
         for (operation, status), count in sorted(self.undocumented.items()):

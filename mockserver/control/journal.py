@@ -81,7 +81,9 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def assert_called(self, method: str, path: str, *, times: int | None = None, status: int | None = None) -> list[Entry]:
+    def assert_called(
+        self, method: str, path: str, *, times: int | None = None, status: int | None = None
+    ) -> list[Entry]:
         """Fail unless `method path` was called (exactly `times` times, if given); return the calls."""
         calls = self.find(method=method, path=path, status=status)
         wanted = f"{method.upper()} {path}" + (f" -> {status}" if status else "")

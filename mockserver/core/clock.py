@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -20,11 +20,11 @@ class Clock:
 
     def now(self) -> datetime:
         frozen = self._frozen
-        return frozen if frozen is not None else datetime.now(timezone.utc) + self._offset
+        return frozen if frozen is not None else datetime.now(UTC) + self._offset
 
     def freeze(self, at: datetime | None = None) -> None:
         with self._lock:
-            self._frozen = (at or self.now()).astimezone(timezone.utc)
+            self._frozen = (at or self.now()).astimezone(UTC)
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -40,9 +40,9 @@ class Clock:
 
 def iso(moment: datetime) -> str:
     """`2024-01-15T10:30:00Z`: the timestamp format of the Haidy docs (UTC, whole seconds)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")  # %Y does not pad year 1
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")  # %Y does not pad year 1
 
 
 def iso_millis(moment: datetime) -> str:
     """`2024-01-15T10:30:00.123Z`: UTC with milliseconds, for logs and Rails-style APIs."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")  # %Y does not pad year 1
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")  # %Y does not pad year 1

@@ -24,7 +24,8 @@ class Config:
     state_file: str | None = None
     """A state export (`GET /_mock/state`, `mockserver seed`) the server starts from and returns to on reset."""
     fixtures: str | None = None
-    """Instead of `state_file`: a data set's name (`demo`, shipped in `fixtures/`) or directory (`mockserver fixtures`)."""
+    """Instead of `state_file`: a data set's name (`demo`, shipped in `fixtures/`) or a directory
+    (from `mockserver fixtures`)."""
     max_body_bytes: int = 50 * MB
     max_file_bytes: int = 20 * MB
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
@@ -77,7 +78,7 @@ class Config:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "Config":
+    def from_json(cls, text: str) -> Config:
         return cls(**json.loads(text))
 
 

@@ -12,11 +12,11 @@ decides the body.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from werkzeug.datastructures import FileStorage
 
@@ -76,7 +76,7 @@ class Reply:
 
 @dataclass
 class Operation:
-    api: "Api"
+    api: Api
     method: str
     path: str
     operation_id: str
@@ -120,7 +120,7 @@ class Call:
     body: Any
     files: dict[str, list[FileStorage]]
     runtime: Any
-    task_failure: "TaskFailure | None" = None
+    task_failure: TaskFailure | None = None
     """A failure a fault rule injected into this request: the task it starts ends FAILED with it."""
 
     @property
@@ -142,7 +142,7 @@ class Api:
 
     def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
                  prefixes: tuple[str, ...], validation_schema: str | None = None,
-                 error_schema: str | None = None, description: str = "", public: bool = True,
+                 error_schema: str | None = None, description: str = "",
                  mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
                  json_loads: Callable[[str], Any] | None = None,
                  invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError):
@@ -163,7 +163,6 @@ class Api:
         """The error for path parameters their schemas refuse: FastAPI's 422 by default, a Rails family's 404."""
         self.validation_schema = validation_schema
         self.error_schema = error_schema
-        self.public = public
         self.operations: list[Operation] = []
 
     def operation(self, method: str, path: str, *, summary: str, body: Body | str | None = None,

@@ -10,9 +10,10 @@ adds to each list, and the backend's `configure(settings)` is called with what w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from mockserver.core.clock import Clock
 from mockserver.core.declaration import Api

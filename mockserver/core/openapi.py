@@ -60,7 +60,10 @@ def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict
     if params:
         out["parameters"] = params
     if op.body:
-        out["requestBody"] = {"required": True, "content": {op.body.media_type: {"schema": schemas.ref(op.body.schema)}}}
+        out["requestBody"] = {
+            "required": True,
+            "content": {op.body.media_type: {"schema": schemas.ref(op.body.schema)}},
+        }
     out["responses"] = {}
     for status, reply in sorted(op.responses.items()):
         response: dict = {"description": reply.description or _STATUS_TEXT.get(status, str(status))}

@@ -11,7 +11,8 @@ tests/test_quickcheck.py proves the two agree on generated instances of every re
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 

@@ -19,9 +19,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mockserver.core.data_files import data_dir
 from mockserver.core.errors import FieldError
 from mockserver.core.quickcheck import Check, compile_check
-from mockserver.core.data_files import data_dir
 from mockserver.core.validation import field_errors
 
 _BASE = "https://mockserver.invalid/schemas/"
@@ -51,12 +51,12 @@ class SchemaRegistry:
 
     @classmethod
     @cache
-    def default(cls) -> "SchemaRegistry":
+    def default(cls) -> SchemaRegistry:
         """The shipped `schemas/` directory alone, shared by every user in the process. An app's registry
         (`runtime.schemas`, `mockserver.registry.schemas()`) adds what the families contribute."""
         return cls(data_dir("schemas"))
 
-    def extended(self, extra: dict[str, dict]) -> "SchemaRegistry":
+    def extended(self, extra: dict[str, dict]) -> SchemaRegistry:
         """A new registry: these schemas and `extra` (a name in both is a ValueError)."""
         clash = sorted(set(self._raw) & set(extra))
         if clash:

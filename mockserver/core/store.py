@@ -9,8 +9,9 @@ implement the same four methods by loading and saving `to_state()` under a distr
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Hashable, Iterable, Iterator, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 

@@ -11,10 +11,11 @@ the poll that reported DONE or FAILED.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from mockserver.core.clock import Clock, iso
 from mockserver.core.errors import ApiError, NotFound
@@ -189,7 +190,9 @@ class TaskEngine:
             return
         finished = sorted((t for t in mine if t.finished or (t.outcome and t.outcome.done())), key=lambda t: t.created)
         if not finished:
-            raise TooManyTasks(f"Too many tasks in progress (limit {self.max_per_tenant}); poll or wait for some to finish")
+            raise TooManyTasks(
+                f"Too many tasks in progress (limit {self.max_per_tenant}); poll or wait for some to finish"
+            )
         del self._tasks[(tenant, finished[0].id)]
 
 

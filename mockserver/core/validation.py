@@ -39,7 +39,8 @@ def field_errors(validator: Draft202012Validator, instance, prefix: tuple) -> li
 
 
 def describe(errors: list[FieldError]) -> str:
-    """`tenants -> t -> haidy -> files -> 0 -> id: str type expected; ...`: every error, located as pydantic prints it."""
+    """`tenants -> t -> haidy -> files -> 0 -> id: str type expected; ...`: every error, located as
+    pydantic prints it."""
     return "; ".join(f"{' -> '.join(map(str, e.loc)) or '(the whole document)'}: {e.msg}" for e in errors)
 
 

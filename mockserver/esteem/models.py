@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from mockserver.core.clock import Clock, iso_millis
-from mockserver.esteem.auth import WORLD
 from mockserver.core.errors import ApiError, Forbidden, NotFound
 from mockserver.core.store import unique
 
@@ -69,7 +68,7 @@ class User:
     patient_ids: set[int] = field(default_factory=set)
     """The caseload: patients assigned to this user (they may not exist yet)."""
 
-    def may_see(self, patient: "Patient") -> bool:
+    def may_see(self, patient: Patient) -> bool:
         if self.role == "admin":
             return True
         if self.role == "supervisor":
@@ -101,7 +100,13 @@ class Patient:
     def matches(self, term: str) -> bool:
         """Case-insensitive substring of a name, the full name, email or phone; phone-like terms also by digits."""
         term = term.casefold()
-        texts = (self.first_name, self.last_name, f"{self.first_name} {self.last_name}", self.email or "", self.phone or "")
+        texts = (
+            self.first_name,
+            self.last_name,
+            f"{self.first_name} {self.last_name}",
+            self.email or "",
+            self.phone or "",
+        )
         if any(term in text.casefold() for text in texts):
             return True
         digits = re.sub(r"\D", "", term)
@@ -161,7 +166,7 @@ class EsteemWorld:
         self.gauges: dict[int, Gauge] = {}
         self._tokens: dict[str, User] = {}
 
-    def configure(self, settings: dict) -> "EsteemWorld":
+    def configure(self, settings: dict) -> EsteemWorld:
         """Add or change the users of a tenants file or of `POST /_mock/tenants/esteem`."""
         for spec in settings.get("users", []):
             self.upsert_user(**spec)
@@ -305,7 +310,7 @@ class EsteemWorld:
         }
 
     @classmethod
-    def from_state(cls, state: dict, clock: Clock) -> "EsteemWorld":
+    def from_state(cls, state: dict, clock: Clock) -> EsteemWorld:
         """`state` has the shape of mock/esteem-state; a repeated id or token is refused (ValueError)."""
         world = cls(clock)
         world.practices = unique((Practice(**raw) for raw in state.get("practices", [])), lambda p: p.id, "practice")
@@ -326,7 +331,7 @@ def _timestamp(text: str) -> datetime | None:
     """An RFC 3339 timestamp as UTC (no offset means UTC), or None if it is not one."""
     try:
         moment = datetime.fromisoformat(text.upper())
-        return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1..9999
         return None
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from faker import Faker
 
 from mockserver.core.clock import Clock
+from mockserver.core.schemas import SchemaRegistry
 from mockserver.esteem.auth import WORLD
 from mockserver.esteem.models import FIRST_PATIENT_ID, GAUGE_SCALES, EsteemWorld, User
-from mockserver.core.schemas import SchemaRegistry
 
 DOCS_TOKEN = "your_token_here"
 """The docs' token is the seeded admin's, so the docs' examples run as written against a seeded server."""
@@ -76,7 +76,7 @@ def seed_world(options: SeedOptions) -> EsteemWorld:
     rng = random.Random(options.seed)
     clock = Clock()
     world = EsteemWorld(clock)
-    end = datetime.combine(options.until, time(18), timezone.utc)
+    end = datetime.combine(options.until, time(18), UTC)
 
     admin = world.upsert_user(DOCS_TOKEN, role="admin", practice="Esteem Health",
                               name=f"{fake.first_name()} {fake.last_name()}")
@@ -132,7 +132,9 @@ def _record_gauges(world: EsteemWorld, admin: User, clock: Clock, rng: random.Ra
     readings = []
     for patient in world.patients.values():
         first = max(patient.created_at, end - timedelta(days=90))
-        tracked = _DOCS_GAUGES if patient.id == FIRST_PATIENT_ID else rng.sample(sorted(GAUGE_SCALES), rng.randint(2, 4))
+        tracked = (
+            _DOCS_GAUGES if patient.id == FIRST_PATIENT_ID else rng.sample(sorted(GAUGE_SCALES), rng.randint(2, 4))
+        )
         for gauge_type in tracked:
             low, high = GAUGE_SCALES[gauge_type]
             level = rng.uniform(low + (high - low) * 0.3, low + (high - low) * 0.7)

@@ -23,8 +23,13 @@ from mockserver.haidy.models import HaidyBackend
 ERROR = "common/fastapi-error"
 
 api = Api(
-    "haidy-admin", title="Haidy test set-up: files, transcripts, structure overrides", errors=FastApiErrors(), auth=None, prefixes=("/_mock/",),
-    validation_schema="common/fastapi-validation-error", error_schema=ERROR, public=False,
+    "haidy-admin",
+    title="Haidy test set-up: files, transcripts, structure overrides",
+    errors=FastApiErrors(),
+    auth=None,
+    prefixes=("/_mock/",),
+    validation_schema="common/fastapi-validation-error",
+    error_schema=ERROR,
 )
 
 

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from mockserver.core.clock import Clock, iso
-from mockserver.core.ids import Entropy, random_id
 from mockserver.core.errors import BadRequest, NotFound
+from mockserver.core.ids import Entropy, random_id
 from mockserver.core.sniff import sniff_document
 from mockserver.core.store import unique
 from mockserver.haidy.files import PatientFile, audio_digest, content_hash
@@ -76,7 +76,7 @@ class HaidyBackend:
         self.entropy: Entropy = os.urandom
         """Where new IDs come from; a seeded data set swaps in a seeded source."""
 
-    def configure(self, settings: dict) -> "HaidyBackend":
+    def configure(self, settings: dict) -> HaidyBackend:
         """Provision patient groups and integrations, always beside the ones the docs use."""
         self.patient_groups.update([DEFAULT_PATIENT_GROUP, *settings.get("patient_groups", [])])
         self.integrations.update([DEFAULT_INTEGRATION, *settings.get("integrations", [])])
@@ -169,7 +169,7 @@ class HaidyBackend:
         }
 
     @classmethod
-    def from_state(cls, state: dict, clock: Clock) -> "HaidyBackend":
+    def from_state(cls, state: dict, clock: Clock) -> HaidyBackend:
         """`state` has the shape of mock/haidy-state; refused here (ValueError) is what a schema cannot say:
         a repeated id or external_id, or a context listing a file that is not its own."""
         backend = cls(clock)
@@ -181,7 +181,9 @@ class HaidyBackend:
                                       "updated_at": _parse(raw["updated_at"])})
                     for raw in state.get("patient_contexts", [])]
         backend.contexts = unique(contexts, lambda c: c.id, "patient context")
-        keys = unique(contexts, lambda c: (c.patient_group, c.external_id), "patient context (patient_group, external_id)")
+        keys = unique(
+            contexts, lambda c: (c.patient_group, c.external_id), "patient context (patient_group, external_id)"
+        )
         backend._by_key = {key: ctx.id for key, ctx in keys.items()}
         backend.files = unique((PatientFile(**{**raw, "uploaded_at": _parse(raw["uploaded_at"]),
                                                "content": base64.b64decode(raw["content"], validate=True)})

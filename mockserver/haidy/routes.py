@@ -33,8 +33,13 @@ def create_patient_context(call):
         return ctx.to_json()
 
 
-@api.operation("GET", "/v2/patient-contexts/", summary="List patient contexts, filtered by external_id and patient_group",
-               query="haidy/patient-context-query", responses={200: "haidy/patient-context-list"})
+@api.operation(
+    "GET",
+    "/v2/patient-contexts/",
+    summary="List patient contexts, filtered by external_id and patient_group",
+    query="haidy/patient-context-query",
+    responses={200: "haidy/patient-context-list"},
+)
 def list_patient_contexts(call):
     """Not in the docs, which say to "retrieve the existing patient context" after a duplicate."""
     with call.backend(HaidyBackend) as haidy:
@@ -96,7 +101,9 @@ def _metadata(schemas, raw: str | None) -> dict:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise RequestValidationError([FieldError(("query", "metadata"), "metadata is not a JSON object", "value_error.json")])
+        raise RequestValidationError(
+            [FieldError(("query", "metadata"), "metadata is not a JSON object", "value_error.json")]
+        )
     errors = schemas.errors("haidy/integration-metadata", value, ("query", "metadata"))
     if errors:
         raise RequestValidationError(errors)

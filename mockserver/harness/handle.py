@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockserver.core.clock import Clock
 from mockserver.control.faults import FaultRule
 from mockserver.control.journal import Journal
+from mockserver.core.clock import Clock
 
 
 class MockHandle:

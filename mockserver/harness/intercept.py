@@ -9,9 +9,9 @@ reach the in-process fake without a socket; calls to any other host are untouche
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -90,7 +90,9 @@ def _patch_httpx(app: Flask, hosts: set[str]):
 
     def answer(request):
         try:
-            status, headers, content = _wsgi_call(app, request.method, str(request.url), request.headers, request.read())
+            status, headers, content = _wsgi_call(
+                app, request.method, str(request.url), request.headers, request.read()
+            )
         except OSError as exc:
             raise httpx.RemoteProtocolError(str(exc), request=request) from exc
         return httpx.Response(status, headers=headers, content=content, request=request)

@@ -18,10 +18,10 @@ from werkzeug.serving import make_server
 
 from mockserver.app import create_app
 from mockserver.core.config import Config
-from mockserver.heidi import BASE_PATH
+from mockserver.core.validation import check_document
 from mockserver.harness.handle import MockHandle
 from mockserver.harness.intercept import intercept
-from mockserver.core.validation import check_document
+from mockserver.heidi import BASE_PATH
 
 
 class MockServer(MockHandle):
@@ -140,8 +140,12 @@ def heidi_session(mockserver: MockServer) -> ApiSession:
     """A `requests.Session` for Heidi under its real base path, with a JWT bought from `GET /jwt`
     with the API key `test-api-key` (so the tenant is `test-api-key`)."""
     base = mockserver.url + BASE_PATH
-    issued = requests.get(f"{base}/jwt", params={"email": "clinician@example.com", "third_party_internal_id": "test-user"},
-                          headers={"Heidi-Api-Key": "test-api-key"}, timeout=10)
+    issued = requests.get(
+        f"{base}/jwt",
+        params={"email": "clinician@example.com", "third_party_internal_id": "test-user"},
+        headers={"Heidi-Api-Key": "test-api-key"},
+        timeout=10,
+    )
     issued.raise_for_status()
     with ApiSession(base, {"Authorization": f"Bearer {issued.json()['token']}"}) as session:
         yield session

@@ -31,7 +31,11 @@ def app_from_env():
 def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS) -> None:
     """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    print(f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it", file=sys.stderr, flush=True)
+    print(
+        f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
+        file=sys.stderr,
+        flush=True,
+    )
     if server == "granian":
         from granian import Granian
 

@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from mockserver.core.declaration import Identity
 from mockserver.core.errors import Unauthorized
@@ -32,7 +32,7 @@ def issue(tenant: str, user: ApiUser, now: datetime, secret: str, lifetime: int)
               "iat": issued, "exp": issued + lifetime, "jti": secrets.token_hex(8)}
     signing_input = f"{_b64(_compact({'alg': 'HS256', 'typ': 'JWT'}))}.{_b64(_compact(claims))}"
     token = f"{signing_input}.{_b64(_sign(signing_input, secret))}"
-    return token, datetime.fromtimestamp(issued + lifetime, timezone.utc)
+    return token, datetime.fromtimestamp(issued + lifetime, UTC)
 
 
 def verify(token: str, secret: str, now: datetime) -> dict | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockserver.core.errors import ApiError, RequestValidationError
 from mockserver.core.error_styles import field_json
+from mockserver.core.errors import ApiError, RequestValidationError
 from mockserver.core.validation import describe
 
 

@@ -10,13 +10,13 @@ import json
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 from mockserver.core.clock import Clock
+from mockserver.core.data_files import data_dir
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy
-from mockserver.core.data_files import data_dir
 from mockserver.core.store import unique
 
 EHR_PROVIDER = "mockserver"
@@ -43,7 +43,7 @@ def session_not_found(session_id: str | None = None) -> NotFound:
 
 def stamp(moment: datetime) -> str:
     """`2024-12-11T03:57:57.921000`: Heidi's timestamps (UTC, microseconds, no offset)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class HeidiBackend:
         """Where new IDs come from; a seeded data set swaps in a seeded source."""
         self._new = True
 
-    def configure(self, settings: dict) -> "HeidiBackend":
+    def configure(self, settings: dict) -> HeidiBackend:
         """A new tenant starts with the docs' example profile and sessions, so the docs' requests run
         as written. (API keys are resolved by the tenant directory; nothing else to provision.)"""
         if self._new:
@@ -306,7 +306,7 @@ class HeidiBackend:
         }
 
     @classmethod
-    def from_state(cls, state: dict, clock: Clock) -> "HeidiBackend":
+    def from_state(cls, state: dict, clock: Clock) -> HeidiBackend:
         backend = cls(clock)
         backend._load(state)
         return backend

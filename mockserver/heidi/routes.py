@@ -104,13 +104,23 @@ def delete_patient_profiles(call):
 
 
 @api.operation(
-    "POST", "/patient-profiles/{patient_profile_id}/sessions", summary="Link sessions to a patient profile",
-    body="heidi/session-ids", responses={200: "heidi/patient-profile-sessions", 404: ERROR},
-    links={200: {
-        "GetLinkedSession": {"operationId": "get_session", "parameters": {"session_id": "$response.body#/data/0/session_id"}},
-        "GetLinkedProfile": {"operationId": "get_patient_profile",
-                             "parameters": {"patient_profile_id": "$request.path.patient_profile_id"}},
-    }},
+    "POST",
+    "/patient-profiles/{patient_profile_id}/sessions",
+    summary="Link sessions to a patient profile",
+    body="heidi/session-ids",
+    responses={200: "heidi/patient-profile-sessions", 404: ERROR},
+    links={
+        200: {
+            "GetLinkedSession": {
+                "operationId": "get_session",
+                "parameters": {"session_id": "$response.body#/data/0/session_id"},
+            },
+            "GetLinkedProfile": {
+                "operationId": "get_patient_profile",
+                "parameters": {"patient_profile_id": "$request.path.patient_profile_id"},
+            },
+        }
+    },
 )
 def link_sessions_to_patient_profile(call):
     """All or nothing: an unknown session is a 404 and links none. Answers the sessions just linked."""

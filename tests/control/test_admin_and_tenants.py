@@ -7,9 +7,9 @@ import json
 import pytest
 
 from mockserver import Config, create_app
-from tests.support import AUTH, GROUP
 from tests.heidi.support import BASE as HEIDI
 from tests.heidi.support import login
+from tests.support import AUTH, GROUP
 
 
 def test_health(client):
@@ -18,7 +18,9 @@ def test_health(client):
 
 
 def test_export_import_round_trip_keeps_contexts_files_and_ids(client):
-    ctx = client.post("/v2/patient-contexts/", json={"external_id": "e1", "patient_group": GROUP}, headers=AUTH).get_json()
+    ctx = client.post(
+        "/v2/patient-contexts/", json={"external_id": "e1", "patient_group": GROUP}, headers=AUTH
+    ).get_json()
     client.post(f"/v2/patient-files/upload/{ctx['id']}", data={"files": [(io.BytesIO(b"a note"), "n.txt")]},
                 headers=AUTH, content_type="multipart/form-data")
     state = client.get("/_mock/state").get_json()
@@ -39,14 +41,18 @@ def full_state():
     """An export with data in every family: a Haidy context with a file, Heidi's profiles, sessions and a
     linked account, and an Esteem patient with a gauge."""
     client = create_app(Config(validate_responses=True)).test_client()
-    ctx = client.post("/v2/patient-contexts/", json={"external_id": "e1", "patient_group": GROUP}, headers=AUTH).get_json()
+    ctx = client.post(
+        "/v2/patient-contexts/", json={"external_id": "e1", "patient_group": GROUP}, headers=AUTH
+    ).get_json()
     client.post(f"/v2/patient-files/upload/{ctx['id']}", data={"files": [(io.BytesIO(b"a note"), "n.txt")]},
                 headers=AUTH, content_type="multipart/form-data")
     heidi = login(client)
     client.post(f"{HEIDI}/users/linked-account", json={"kinde_user_id": "kp_1"}, headers=heidi)
     patient = client.post("/v1/patients", headers=ESTEEM, json={
         "patient": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10"}}).get_json()
-    client.post(f"/v1/patients/{patient['id']}/gauges", json={"gauge": {"gauge_type": "mood", "value": 7}}, headers=ESTEEM)
+    client.post(
+        f"/v1/patients/{patient['id']}/gauges", json={"gauge": {"gauge_type": "mood", "value": 7}}, headers=ESTEEM
+    )
     return client.get("/_mock/state").get_json()
 
 
@@ -83,33 +89,78 @@ def esteem_of(t):
 
 
 WRONG_TYPES = [
-    pytest.param(lambda t: haidy_of(t)["patient_contexts"][0].update(birth_date=5),
-                 ["test-token", "haidy", "patient_contexts", 0, "birth_date"], "str type expected", id="haidy-birth-date"),
-    pytest.param(lambda t: haidy_of(t)["patient_contexts"][0].update(file_ids="file_abc"),
-                 ["test-token", "haidy", "patient_contexts", 0, "file_ids"], "value is not a valid list", id="haidy-file-ids"),
-    pytest.param(lambda t: haidy_of(t)["files"][0].update(content="not base64!"),
-                 ["test-token", "haidy", "files", 0, "content"], "string does not match regex", id="haidy-file-content"),
-    pytest.param(lambda t: haidy_of(t)["patient_contexts"][0].update(total_files=3),
-                 ["test-token", "haidy", "patient_contexts", 0, "total_files"], "extra fields not permitted",
-                 id="haidy-response-only-field"),
-    pytest.param(lambda t: heidi_of(t)["sessions"][0].update(clinician_notes="one note"),
-                 ["heidi-key", "heidi", "sessions", 0, "clinician_notes"], "value is not a valid list", id="heidi-notes"),
-    pytest.param(lambda t: heidi_of(t)["profiles"][0]["fields"].update(gender="male"),
-                 ["heidi-key", "heidi", "profiles", 0, "fields", "gender"], "value is not a valid enumeration member",
-                 id="heidi-gender"),
-    pytest.param(lambda t: heidi_of(t)["accounts"][0].update(linked_at="yesterday"),
-                 ["heidi-key", "heidi", "accounts", 0, "linked_at"], "invalid datetime format", id="heidi-linked-at"),
-    pytest.param(lambda t: esteem_of(t)["patients"][0].update(address="1 Main St"),
-                 ["esteem", "esteem", "patients", 0, "address"], "value is not a valid dict", id="esteem-address"),
-    pytest.param(lambda t: esteem_of(t)["users"][0].update(patient_ids=["1049"]),
-                 ["esteem", "esteem", "users", 0, "patient_ids", 0], "value is not a valid integer", id="esteem-caseload"),
-    pytest.param(lambda t: esteem_of(t)["gauges"][0].update(gauge_type="happiness"),
-                 ["esteem", "esteem", "gauges", 0, "gauge_type"], "value is not a valid enumeration member",
-                 id="esteem-gauge-type"),
-    pytest.param(lambda t: esteem_of(t)["patients"][0].update(date_of_birth="1990-02-30"),
-                 ["esteem", "esteem", "patients", 0, "date_of_birth"], "invalid date format", id="esteem-birth-date"),
-    pytest.param(lambda t: t["esteem"].update(nosuchfamily={}), ["esteem", "nosuchfamily"], "extra fields not permitted",
-                 id="unknown-family"),
+    pytest.param(
+        lambda t: haidy_of(t)["patient_contexts"][0].update(birth_date=5),
+        ["test-token", "haidy", "patient_contexts", 0, "birth_date"],
+        "str type expected",
+        id="haidy-birth-date",
+    ),
+    pytest.param(
+        lambda t: haidy_of(t)["patient_contexts"][0].update(file_ids="file_abc"),
+        ["test-token", "haidy", "patient_contexts", 0, "file_ids"],
+        "value is not a valid list",
+        id="haidy-file-ids",
+    ),
+    pytest.param(
+        lambda t: haidy_of(t)["files"][0].update(content="not base64!"),
+        ["test-token", "haidy", "files", 0, "content"],
+        "string does not match regex",
+        id="haidy-file-content",
+    ),
+    pytest.param(
+        lambda t: haidy_of(t)["patient_contexts"][0].update(total_files=3),
+        ["test-token", "haidy", "patient_contexts", 0, "total_files"],
+        "extra fields not permitted",
+        id="haidy-response-only-field",
+    ),
+    pytest.param(
+        lambda t: heidi_of(t)["sessions"][0].update(clinician_notes="one note"),
+        ["heidi-key", "heidi", "sessions", 0, "clinician_notes"],
+        "value is not a valid list",
+        id="heidi-notes",
+    ),
+    pytest.param(
+        lambda t: heidi_of(t)["profiles"][0]["fields"].update(gender="male"),
+        ["heidi-key", "heidi", "profiles", 0, "fields", "gender"],
+        "value is not a valid enumeration member",
+        id="heidi-gender",
+    ),
+    pytest.param(
+        lambda t: heidi_of(t)["accounts"][0].update(linked_at="yesterday"),
+        ["heidi-key", "heidi", "accounts", 0, "linked_at"],
+        "invalid datetime format",
+        id="heidi-linked-at",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["patients"][0].update(address="1 Main St"),
+        ["esteem", "esteem", "patients", 0, "address"],
+        "value is not a valid dict",
+        id="esteem-address",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["users"][0].update(patient_ids=["1049"]),
+        ["esteem", "esteem", "users", 0, "patient_ids", 0],
+        "value is not a valid integer",
+        id="esteem-caseload",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["gauges"][0].update(gauge_type="happiness"),
+        ["esteem", "esteem", "gauges", 0, "gauge_type"],
+        "value is not a valid enumeration member",
+        id="esteem-gauge-type",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["patients"][0].update(date_of_birth="1990-02-30"),
+        ["esteem", "esteem", "patients", 0, "date_of_birth"],
+        "invalid date format",
+        id="esteem-birth-date",
+    ),
+    pytest.param(
+        lambda t: t["esteem"].update(nosuchfamily={}),
+        ["esteem", "nosuchfamily"],
+        "extra fields not permitted",
+        id="unknown-family",
+    ),
 ]
 
 
@@ -124,16 +175,27 @@ def test_a_state_its_schema_refuses_is_422_at_the_field_and_changes_nothing(full
 
 
 BROKEN_RULES = [
-    pytest.param(lambda t: haidy_of(t)["patient_contexts"].append(dict(haidy_of(t)["patient_contexts"][0], id="ctx_other")),
-                 "tenants -> test-token -> haidy: patient context (patient_group, external_id) "
-                 f"('{GROUP}', 'e1') appears twice", id="haidy-external-id"),
+    pytest.param(
+        lambda t: haidy_of(t)["patient_contexts"].append(dict(haidy_of(t)["patient_contexts"][0], id="ctx_other")),
+        f"tenants -> test-token -> haidy: patient context (patient_group, external_id) ('{GROUP}', 'e1') appears twice",
+        id="haidy-external-id",
+    ),
     pytest.param(lambda t: haidy_of(t)["files"].clear(), "-> haidy: patient context ctx_", id="haidy-missing-file"),
-    pytest.param(lambda t: heidi_of(t)["sessions"].append(heidi_of(t)["sessions"][0]),
-                 "tenants -> heidi-key -> heidi: session '1234567890' appears twice", id="heidi-session-id"),
-    pytest.param(lambda t: esteem_of(t)["users"].append(dict(esteem_of(t)["users"][0], id=99)),
-                 "tenants -> esteem -> esteem: user token 'alice' appears twice", id="esteem-token"),
-    pytest.param(lambda t: esteem_of(t)["patients"].append(esteem_of(t)["patients"][0]),
-                 "tenants -> esteem -> esteem: patient 1049 appears twice", id="esteem-patient-id"),
+    pytest.param(
+        lambda t: heidi_of(t)["sessions"].append(heidi_of(t)["sessions"][0]),
+        "tenants -> heidi-key -> heidi: session '1234567890' appears twice",
+        id="heidi-session-id",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["users"].append(dict(esteem_of(t)["users"][0], id=99)),
+        "tenants -> esteem -> esteem: user token 'alice' appears twice",
+        id="esteem-token",
+    ),
+    pytest.param(
+        lambda t: esteem_of(t)["patients"].append(esteem_of(t)["patients"][0]),
+        "tenants -> esteem -> esteem: patient 1049 appears twice",
+        id="esteem-patient-id",
+    ),
 ]
 
 
@@ -185,7 +247,12 @@ def test_reset_returns_to_the_state_read_at_start_even_if_the_file_is_gone(tmp_p
 
 def test_reset_drops_data_and_run_time_tenants(client):
     client.post("/_mock/tenants/test-token", json={"haidy": {"patient_groups": ["extra"]}})
-    assert client.post("/v2/patient-contexts/", json={"external_id": "e", "patient_group": "extra"}, headers=AUTH).status_code == 200
+    assert (
+        client.post(
+            "/v2/patient-contexts/", json={"external_id": "e", "patient_group": "extra"}, headers=AUTH
+        ).status_code
+        == 200
+    )
     assert client.post("/_mock/reset").get_json() == {"status": "reset"}
     assert client.get("/v2/patient-contexts/", headers=AUTH).get_json() == []
     again = client.post("/v2/patient-contexts/", json={"external_id": "e", "patient_group": "extra"}, headers=AUTH)
@@ -209,9 +276,13 @@ def test_strict_mode_accepts_only_configured_tokens(strict_client):
     created = strict_client.post("/v2/patient-contexts/", json=body, headers={"Authorization": "Bearer acme-1"})
     assert created.status_code == 200
     # Two tokens of one tenant share its data; another tenant sees none of it.
-    same = strict_client.get(f"/v2/patient-contexts/{created.get_json()['id']}", headers={"Authorization": "Bearer acme-2"})
+    same = strict_client.get(
+        f"/v2/patient-contexts/{created.get_json()['id']}", headers={"Authorization": "Bearer acme-2"}
+    )
     assert same.status_code == 200
-    other = strict_client.get(f"/v2/patient-contexts/{created.get_json()['id']}", headers={"Authorization": "Bearer globex-1"})
+    other = strict_client.get(
+        f"/v2/patient-contexts/{created.get_json()['id']}", headers={"Authorization": "Bearer globex-1"}
+    )
     assert other.status_code == 404
     globex = strict_client.post("/v2/patient-contexts/", json=body, headers={"Authorization": "Bearer globex-1"})
     assert globex.status_code == 400
@@ -240,14 +311,28 @@ def test_the_shipped_example_tenants_file_works_in_strict_mode():
 
 BAD_TENANTS = [
     pytest.param({"tokens": "acme-token"}, ["tokens"], "value is not a valid list", id="tokens"),
-    pytest.param({"haidy": {"patient_groups": "grp1"}}, ["haidy", "patient_groups"], "value is not a valid list",
-                 id="haidy-groups"),
-    pytest.param({"haidy": {"patient_group": ["grp1"]}}, ["haidy", "patient_group"], "extra fields not permitted",
-                 id="haidy-typo"),
+    pytest.param(
+        {"haidy": {"patient_groups": "grp1"}},
+        ["haidy", "patient_groups"],
+        "value is not a valid list",
+        id="haidy-groups",
+    ),
+    pytest.param(
+        {"haidy": {"patient_group": ["grp1"]}},
+        ["haidy", "patient_group"],
+        "extra fields not permitted",
+        id="haidy-typo",
+    ),
     pytest.param({"heidi": {"api_keys": [5]}}, ["heidi", "api_keys", 0], "str type expected", id="heidi-key"),
-    pytest.param({"esteem": {"users": [{"token": "t", "role": "boss"}]}}, ["esteem", "users", 0, "role"],
-                 "value is not a valid enumeration member", id="esteem-role"),
-    pytest.param({"haidyy": {"patient_groups": ["grp1"]}}, ["haidyy"], "extra fields not permitted", id="unknown-family"),
+    pytest.param(
+        {"esteem": {"users": [{"token": "t", "role": "boss"}]}},
+        ["esteem", "users", 0, "role"],
+        "value is not a valid enumeration member",
+        id="esteem-role",
+    ),
+    pytest.param(
+        {"haidyy": {"patient_groups": ["grp1"]}}, ["haidyy"], "extra fields not permitted", id="unknown-family"
+    ),
 ]
 
 

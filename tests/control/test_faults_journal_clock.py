@@ -1,6 +1,6 @@
 """Journal, fault rules and clock: from Python (the plugin's MockServer) and over /_mock/."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -77,7 +77,9 @@ def test_latency_delays_a_normal_answer(mockserver):
 @pytest.mark.parametrize("where", ["thread", "granian"])
 def test_drop_cuts_the_connection(mockserver, served, where):
     base = mockserver.url if where == "thread" else served.url
-    requests.post(f"{base}/_mock/faults", json={"path": "/v2/patient-contexts/", "method": "GET", "drop": True}).raise_for_status()
+    requests.post(
+        f"{base}/_mock/faults", json={"path": "/v2/patient-contexts/", "method": "GET", "drop": True}
+    ).raise_for_status()
     broken = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
     with pytest.raises(broken, match="Connection broken|Connection aborted|RemoteDisconnected"):
         requests.get(f"{base}/v2/patient-contexts/", headers=AUTH, timeout=10)
@@ -90,7 +92,7 @@ def test_bad_rules_are_400_or_422(mockserver):
 
 
 def test_frozen_clock_drives_timestamps_and_reset_unfreezes(mockserver):
-    mockserver.clock.freeze(datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc))
+    mockserver.clock.freeze(datetime(2024, 1, 15, 10, 30, tzinfo=UTC))
     assert create(mockserver.url).json()["created_at"] == "2024-01-15T10:30:00Z"
     changed = requests.post(f"{mockserver.url}/_mock/clock", json={"advance_seconds": 3600}).json()
     assert changed == {"now": "2024-01-15T11:30:00Z", "frozen": True}

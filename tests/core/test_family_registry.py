@@ -39,7 +39,7 @@ class Counters:
     def __init__(self, counters: dict[str, int] | None = None):
         self.counters = dict(counters or {})
 
-    def configure(self, settings: dict) -> "Counters":
+    def configure(self, settings: dict) -> Counters:
         for name in settings.get("counters", []):
             self.counters.setdefault(name, 0)
         return self
@@ -139,7 +139,9 @@ def test_a_registered_family_is_in_the_tenants_file_schema(with_tiny, tmp_path):
     assert client.get("/tiny/counters", headers={HEADER: "acme-token"}).get_json() == {"counters": {"visits": 0}}
     assert client.get("/tiny/counters", headers={HEADER: "anyone"}).status_code == 401
     assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": ["calls"]}}).status_code == 200
-    assert client.get("/tiny/counters", headers={HEADER: "acme-token"}).get_json() == {"counters": {"visits": 0, "calls": 0}}
+    assert client.get("/tiny/counters", headers={HEADER: "acme-token"}).get_json() == {
+        "counters": {"visits": 0, "calls": 0}
+    }
     assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": "calls"}}).status_code == 422
     tenants.write_text(json.dumps({"tenants": {"acme": {"tiny": {"count": ["visits"]}}}}))
     with pytest.raises(ValueError, match="tenants.json does not match its schema: tenants -> acme -> tiny"):

@@ -9,7 +9,9 @@ from mockserver.core.schemas import SchemaRegistry
 
 REGISTRY = registry.schemas()
 """The shipped schemas with the ones built from the registered families (mock/state, mock/tenant, ...)."""
-EXAMPLES = [(name, i, ex) for name in REGISTRY.names() for i, ex in enumerate(REGISTRY.schema(name).get("examples", []))]
+EXAMPLES = [
+    (name, i, ex) for name in REGISTRY.names() for i, ex in enumerate(REGISTRY.schema(name).get("examples", []))
+]
 
 
 def test_the_docs_examples_are_embedded():
@@ -39,8 +41,14 @@ def test_cross_file_refs_resolve_for_validation_and_openapi():
 
 
 def test_a_part_of_another_file_is_referenced_the_same_way_for_validation_and_openapi(tmp_path):
-    write(tmp_path, "a/entity", {"title": "Entity", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}}})
-    write(tmp_path, "b/kept", {"title": "Kept", "properties": {"entity_id": {"$ref": "../a/entity.json#/properties/id"}}})
+    write(
+        tmp_path,
+        "a/entity",
+        {"title": "Entity", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}}},
+    )
+    write(
+        tmp_path, "b/kept", {"title": "Kept", "properties": {"entity_id": {"$ref": "../a/entity.json#/properties/id"}}}
+    )
     registry = SchemaRegistry(tmp_path)
     assert registry.validator("b/kept").is_valid({"entity_id": 1})
     assert not registry.validator("b/kept").is_valid({"entity_id": 0})
@@ -55,14 +63,28 @@ def write(tmp_path, name, schema):
     path.write_text(json.dumps(schema))
 
 
-@pytest.mark.parametrize("schemas, message", [
-    ({"a/x": {"title": "X"}, "a/y": {"title": "X"}}, "unique title"),
-    ({"a/x": {"title": "X", "properties": {"p": {"$ref": "missing.json"}}}}, "must name another schema file"),
-    ({"a/x": {"title": "X", "$defs": {"d": {}}, "properties": {"p": {"$ref": "#/$defs/d"}}}}, "must name another schema file"),
-    ({"a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#/properties/q"}}},
-      "a/y": {"title": "Y", "properties": {"r": {}}}}, "must name another schema file"),
-    ({"a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#anchor"}}}, "a/y": {"title": "Y"}}, "must name another"),
-])
+@pytest.mark.parametrize(
+    "schemas, message",
+    [
+        ({"a/x": {"title": "X"}, "a/y": {"title": "X"}}, "unique title"),
+        ({"a/x": {"title": "X", "properties": {"p": {"$ref": "missing.json"}}}}, "must name another schema file"),
+        (
+            {"a/x": {"title": "X", "$defs": {"d": {}}, "properties": {"p": {"$ref": "#/$defs/d"}}}},
+            "must name another schema file",
+        ),
+        (
+            {
+                "a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#/properties/q"}}},
+                "a/y": {"title": "Y", "properties": {"r": {}}},
+            },
+            "must name another schema file",
+        ),
+        (
+            {"a/x": {"title": "X", "properties": {"p": {"$ref": "y.json#anchor"}}}, "a/y": {"title": "Y"}},
+            "must name another",
+        ),
+    ],
+)
 def test_registry_refuses_ambiguous_schemas(tmp_path, schemas, message):
     for name, schema in schemas.items():
         write(tmp_path, name, schema)

@@ -1,7 +1,7 @@
 """The task engine: status paths, timing modes, retention, expiry and bounds, on a steered clock."""
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.errors import NotFound
 from mockserver.core.tasks import TaskEngine, TaskFailure, TooManyTasks
 
-START = datetime(2024, 12, 22, 10, 30, tzinfo=timezone.utc)
+START = datetime(2024, 12, 22, 10, 30, tzinfo=UTC)
 DOCS = ["DOCUMENT_DOWNLOAD_DONE", "DOCUMENT_PARSING_DONE"]
 
 
@@ -34,11 +34,21 @@ def poll_until_gone(tasks, clock, task_id, tenant="t", step=1.0, limit=20):
 def test_per_poll_walks_one_status_per_poll_then_the_result_is_gone(clock):
     tasks = TaskEngine(clock, timing="per-poll")
     created = tasks.submit("t", DOCS, lambda: {"ok": 1}).view()
-    assert (created["status"], created["percentage"], created["result"], created["completed_at"]) == ("QUEUED", 0, None, None)
+    assert (created["status"], created["percentage"], created["result"], created["completed_at"]) == (
+        "QUEUED",
+        0,
+        None,
+        None,
+    )
     assert list(created["status_changes_at"]) == ["CREATED", "QUEUED"]
     views = poll_until_gone(tasks, clock, created["task_id"])
     assert [(v["status"], v["percentage"]) for v in views] == [
-        ("STARTED", 0), ("DOCUMENT_DOWNLOAD_DONE", 25), ("DOCUMENT_PARSING_DONE", 50), ("SERVICE_DONE", 75), ("DONE", 100)]
+        ("STARTED", 0),
+        ("DOCUMENT_DOWNLOAD_DONE", 25),
+        ("DOCUMENT_PARSING_DONE", 50),
+        ("SERVICE_DONE", 75),
+        ("DONE", 100),
+    ]
     done = views[-1]
     assert done["result"] == {"ok": 1} and done["completed_at"] == "2024-12-22T10:30:05Z"
     assert done["status_changes_at"]["STARTED"] == done["started_at"] == "2024-12-22T10:30:01Z"

@@ -1,5 +1,7 @@
 """Esteem's bad input: always a 4xx in Rails' shape, with Rails' messages, never HTML or a 5xx."""
 
+from datetime import UTC
+
 import pytest
 
 from mockserver import Config, create_app
@@ -54,9 +56,9 @@ def test_field_messages_are_rails_messages(client, field, value, messages):
 
 
 def test_a_future_birth_date_is_refused_on_the_mocks_clock(client, mockserver):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    mockserver.clock.freeze(datetime(2010, 5, 14, 23, 0, tzinfo=timezone.utc))
+    mockserver.clock.freeze(datetime(2010, 5, 14, 23, 0, tzinfo=UTC))
     assert errors(post(client, VALID)) == {"date_of_birth": ["can't be in the future"]}
     mockserver.clock.advance(3600)
     assert post(client, VALID).status_code == 201
@@ -64,7 +66,10 @@ def test_a_future_birth_date_is_refused_on_the_mocks_clock(client, mockserver):
 
 def test_address_parts_are_keyed_like_nested_attributes(client):
     resp = post(client, {**VALID, "address": {"zip_code": 12345, "city": "x" * 300}})
-    assert errors(resp) == {"address.city": ["is too long (maximum is 255 characters)"], "address.zip_code": ["is invalid"]}
+    assert errors(resp) == {
+        "address.city": ["is too long (maximum is 255 characters)"],
+        "address.zip_code": ["is invalid"],
+    }
     assert errors(post(client, {**VALID, "address": "123 Main St"})) == {"address": ["is invalid"]}
 
 
@@ -100,7 +105,9 @@ def test_unreadable_bodies_are_a_base_error(client, data, content_type, reason):
 
 def test_update_validates_like_create(client):
     post(client, VALID)
-    resp = client.put("/v1/patients/1049", json={"patient": {"last_name": "", "date_of_birth": "2023-02-30"}}, headers=ME)
+    resp = client.put(
+        "/v1/patients/1049", json={"patient": {"last_name": "", "date_of_birth": "2023-02-30"}}, headers=ME
+    )
     assert errors(resp) == {"date_of_birth": ["must be a valid date"], "last_name": ["can't be blank"]}
     assert errors(client.put("/v1/patients/1049", json={}, headers=ME)) == {"patient": ["can't be blank"]}
     assert client.get("/v1/patients/1049", headers=ME).get_json()["last_name"] == "Doe"

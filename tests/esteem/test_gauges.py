@@ -1,11 +1,11 @@
 """Esteem gauges: recording readings (validated against the type's scale) and listing them with filters."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from mockserver.esteem.models import GAUGE_SCALES
 from mockserver.core.schemas import SchemaRegistry
+from mockserver.esteem.models import GAUGE_SCALES
 
 REGISTRY = SchemaRegistry.default()
 ME = {"X-User-Token": "your_token_here"}
@@ -20,7 +20,7 @@ def client(mockserver_client):
 
 @pytest.fixture
 def patient(client, mockserver):
-    mockserver.clock.freeze(datetime(2023, 11, 1, 12, 0, tzinfo=timezone.utc))
+    mockserver.clock.freeze(datetime(2023, 11, 1, 12, 0, tzinfo=UTC))
     body = REGISTRY.schema("esteem/patient-create")["examples"][0]
     assert client.post("/v1/patients", json=body, headers=ME).status_code == 201
     return 1049
@@ -36,7 +36,7 @@ def errors(resp):
 
 
 def test_the_docs_gauge_comes_back_as_documented(client, patient, mockserver):
-    mockserver.clock.freeze(datetime(2023, 10, 27, 14, 30, tzinfo=timezone.utc))
+    mockserver.clock.freeze(datetime(2023, 10, 27, 14, 30, tzinfo=UTC))
     doc = REGISTRY.schema("esteem/gauge")["examples"][0]
     resp = client.post(URL, json=REGISTRY.schema("esteem/gauge-create")["examples"][0], headers=ME)
     assert resp.status_code == 201 and resp.get_json() == doc
@@ -90,12 +90,16 @@ def test_invalid_readings_are_422(client, patient, gauge, expected):
 
 
 def test_the_gauge_wrapper_is_required(client, patient):
-    assert errors(client.post(URL, json={"gauge_type": "mood", "value": 7}, headers=ME)) == {"gauge": ["can't be blank"]}
+    assert errors(client.post(URL, json={"gauge_type": "mood", "value": 7}, headers=ME)) == {
+        "gauge": ["can't be blank"]
+    }
 
 
 def test_filters_by_type_and_whole_utc_days(client, patient):
     stamps = ["2023-10-01T00:00:00Z", "2023-10-15T23:59:59.999Z", "2023-10-16T00:00:00Z", "2023-10-31T12:00:00Z"]
-    ids = [record(client, "mood" if i % 2 else "anxiety", 5, recorded_at=s).get_json()["id"] for i, s in enumerate(stamps)]
+    ids = [
+        record(client, "mood" if i % 2 else "anxiety", 5, recorded_at=s).get_json()["id"] for i, s in enumerate(stamps)
+    ]
 
     def found(query):
         resp = client.get(f"{URL}{query}", headers=ME)
@@ -130,4 +134,6 @@ def test_gauges_of_a_missing_or_hidden_patient(client, patient):
     stranger = {"X-User-Token": "stranger"}
     for resp in (client.get(URL, headers=stranger), client.post(URL, json={"gauge": {"gauge_type": "mood", "value": 1}},
                                                                    headers=stranger)):
-        assert resp.status_code == 403 and resp.get_json() == {"errors": "You are not authorized to access this patient"}
+        assert resp.status_code == 403 and resp.get_json() == {
+            "errors": "You are not authorized to access this patient"
+        }

@@ -1,6 +1,6 @@
 """Esteem /v1/patients: the docs' examples, create, get, update, and the list with paging and search."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -36,7 +36,7 @@ def listing(client, query="", headers=ME):
 def clock(mockserver):
     """The mock's clock frozen at the docs' created_at, so the docs' response comes back to the letter."""
     clock = mockserver.clock
-    clock.freeze(datetime(2023, 10, 20, 10, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2023, 10, 20, 10, 0, tzinfo=UTC))
     return clock
 
 
@@ -67,7 +67,7 @@ def test_ids_count_up_and_age_follows_the_clock(client, clock):
     assert second["age"] == 22
     clock.advance(24 * 3600)
     assert client.get("/v1/patients/1050", headers=ME).get_json()["age"] == 23
-    clock.freeze(datetime(1999, 1, 1, tzinfo=timezone.utc))  # before Jane's birth: still a valid answer
+    clock.freeze(datetime(1999, 1, 1, tzinfo=UTC))  # before Jane's birth: still a valid answer
     resp = client.get("/v1/patients/1050", headers=ME)
     assert (resp.status_code, resp.get_json()["age"]) == (200, 0)
 
@@ -91,8 +91,11 @@ def test_unpermitted_fields_are_dropped_like_strong_parameters(client):
 def test_update_changes_only_what_is_sent_and_merges_the_address(client, clock):
     created = create(client)
     clock.advance(5.5 * 3600)
-    resp = client.put("/v1/patients/1049", json={"patient": {"phone": "(555) 987-6543", "address": {"city": "Springfield"}}},
-                      headers=ME)
+    resp = client.put(
+        "/v1/patients/1049",
+        json={"patient": {"phone": "(555) 987-6543", "address": {"city": "Springfield"}}},
+        headers=ME,
+    )
     assert resp.status_code == 200
     updated = resp.get_json()
     assert updated["phone"] == "(555) 987-6543"
@@ -156,5 +159,7 @@ def test_a_client_of_the_real_host_reaches_the_mock_through_interception():
     with intercept() as mock:
         created = requests.post("https://api.esteem.health/v1/patients", json=DOC_CREATE, headers=ME)
         assert created.status_code == 201 and created.json()["id"] == 1049
-        assert requests.get("https://api.esteem.health/v1/patients/1049", headers={"X-User-Token": "x"}).status_code == 403
+        assert (
+            requests.get("https://api.esteem.health/v1/patients/1049", headers={"X-User-Token": "x"}).status_code == 403
+        )
         mock.journal.assert_called("POST", "/v1/patients", times=1)

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from mockserver import Config, create_app
-from mockserver.esteem.seed import SeedOptions, seed_state
 from mockserver.core.data_files import data_dir
 from mockserver.core.schemas import SchemaRegistry
+from mockserver.esteem.seed import SeedOptions, seed_state
 from tests.support import BIN, Served
 
 SHIPPED = data_dir("fixtures") / "esteem" / "seed.json"
@@ -62,7 +62,9 @@ def test_the_documented_tokens_see_their_share(seeded):
     assert roles == {"your_token_here": "admin",
                      **{f"practice-{n}-{kind}": "supervisor" if kind == "supervisor" else "user"
                         for n in (1, 2, 3) for kind in ("supervisor", "user-1", "user-2")}}
-    count = lambda who: seeded.get("/v1/patients", headers={"X-User-Token": who}).get_json()["meta"]["total_count"]
+    def count(who):
+        return seeded.get("/v1/patients", headers={"X-User-Token": who}).get_json()["meta"]["total_count"]
+
     supervisors = [count(f"practice-{n}-supervisor") for n in (1, 2, 3)]
     assert sum(supervisors) == count("your_token_here") == len(world["patients"])
     assert all(0 < count(f"practice-{n}-user-{k}") < supervisors[n - 1] for n in (1, 2, 3) for k in (1, 2))
@@ -101,7 +103,10 @@ def test_the_docs_examples_run_as_written_against_the_seeded_server(served):
     missing = requests.get(f"{base}/v1/patients/999999", headers=ADMIN)
     assert (missing.status_code, missing.json()) == (404, {"errors": "Patient not found"})
     anonymous = requests.get(f"{base}/v1/patients")
-    assert (anonymous.status_code, anonymous.json()) == (401, {"errors": "You are not authorized to perform this action."})
+    assert (anonymous.status_code, anonymous.json()) == (
+        401,
+        {"errors": "You are not authorized to perform this action."},
+    )
 
     assert requests.post(f"{base}/_mock/reset").ok
     assert requests.get(f"{base}/v1/patients/{new_id}", headers=ADMIN).status_code == 404

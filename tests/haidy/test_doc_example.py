@@ -6,7 +6,6 @@ the first test proves it is the doc's code line for line, leading whitespace asi
 
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -50,7 +49,9 @@ def test_example_runs_unchanged_but_for_the_base_url(served, tmp_path):
     out = run_example(tmp_path, served.url, "doc-example-as-is").stdout
     assert "✅ Created patient context: ctx_" in out
     assert "❌ File not found: /path/to/lab-report.pdf" in out
-    assert "🔗 Integration URL:\nhttps://haidy.ch/integration?email=user%40example.com&integration=o10i0iva3tn75kk" in out
+    assert (
+        "🔗 Integration URL:\nhttps://haidy.ch/integration?email=user%40example.com&integration=o10i0iva3tn75kk" in out
+    )
 
 
 def test_example_with_real_files_uploads_them_and_its_link_opens(served, tmp_path):

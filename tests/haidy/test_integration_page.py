@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.support import AUTH, GROUP
-from tests.support import make_pdf
+from tests.support import AUTH, GROUP, make_pdf
 
 META = {"patient_id": "patient-12345", "patient_first_name": "John", "patient_last_name": "Doe",
         "patient_birth_date": "1980-01-01"}
@@ -82,8 +81,16 @@ CHROMIUM = shutil.which("chromium")
                     reason="Debian's chromium is not installed (make system-deps); in CI this fails instead")
 def test_a_real_browser_renders_the_page(served):
     headers = {"Authorization": "Bearer browser-test"}
-    ctx = requests.post(f"{served.url}/v2/patient-contexts/", headers=headers, json={
-        "external_id": "browser-1", "patient_group": GROUP, "name": "Erika Mustermann", "birth_date": "1964-08-12"}).json()
+    ctx = requests.post(
+        f"{served.url}/v2/patient-contexts/",
+        headers=headers,
+        json={
+            "external_id": "browser-1",
+            "patient_group": GROUP,
+            "name": "Erika Mustermann",
+            "birth_date": "1964-08-12",
+        },
+    ).json()
     requests.post(f"{served.url}/v2/patient-files/upload/{ctx['id']}", headers=headers,
                   files=[("files", ("befund.pdf", make_pdf(), "application/octet-stream"))]).raise_for_status()
     with tempfile.TemporaryDirectory() as profile:

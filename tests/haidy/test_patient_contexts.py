@@ -1,6 +1,6 @@
 """POST/GET /v2/patient-contexts/: the documented create, its rules, and the retrieval the docs imply."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.support import AUTH, GROUP
 
@@ -13,7 +13,7 @@ def create(client, headers=AUTH, **fields):
 
 
 def test_create_echoes_the_documented_fields(client, app):
-    app.extensions["mockserver"].clock.freeze(datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc))
+    app.extensions["mockserver"].clock.freeze(datetime(2024, 1, 15, 10, 30, tzinfo=UTC))
     resp = create(client)
     assert resp.status_code == 200
     body = resp.get_json()
@@ -54,7 +54,9 @@ def test_unknown_patient_group_is_400(client):
 def test_get_returns_the_context_and_404s_for_unknown_or_foreign_ids(client):
     ctx = create(client).get_json()
     assert client.get(f"/v2/patient-contexts/{ctx['id']}", headers=AUTH).get_json() == ctx
-    assert client.get("/v2/patient-contexts/ctx_missing", headers=AUTH).get_json() == {"detail": "Patient context not found"}
+    assert client.get("/v2/patient-contexts/ctx_missing", headers=AUTH).get_json() == {
+        "detail": "Patient context not found"
+    }
     foreign = client.get(f"/v2/patient-contexts/{ctx['id']}", headers={"Authorization": "Bearer intruder"})
     assert foreign.status_code == 404
 
@@ -64,7 +66,9 @@ def test_list_filters_by_external_id_and_group(client):
     a = create(client, external_id="a").get_json()
     b = create(client, external_id="b").get_json()
     a2 = create(client, external_id="a", patient_group="grp2").get_json()
-    ids = lambda q: sorted(c["id"] for c in client.get(f"/v2/patient-contexts/{q}", headers=AUTH).get_json())
+    def ids(q):
+        return sorted(c["id"] for c in client.get(f"/v2/patient-contexts/{q}", headers=AUTH).get_json())
+
     assert ids("") == sorted([a["id"], b["id"], a2["id"]])
     assert ids("?external_id=a") == sorted([a["id"], a2["id"]])
     assert ids(f"?external_id=a&patient_group={GROUP}") == [a["id"]]

@@ -5,8 +5,7 @@ import io
 import pytest
 
 from mockserver import Config, create_app
-from tests.support import AUTH, GROUP
-from tests.support import JPEG, PNG, make_docx, make_pdf
+from tests.support import AUTH, GROUP, JPEG, PNG, make_docx, make_pdf
 
 
 def new_context(client, headers=AUTH):
@@ -49,7 +48,11 @@ def test_bad_files_fail_individually_while_the_others_upload():
     assert body["failed_files"] == [
         {"filename": "empty.pdf", "size": 0, "error": "File is empty"},
         {"filename": "big.txt", "size": 1001, "error": "File exceeds the maximum size of 1000 bytes"},
-        {"filename": "tool.exe", "size": 10, "error": "Unsupported file type; accepted are PDF, PNG, JPEG, DOCX or plain text"},
+        {
+            "filename": "tool.exe",
+            "size": 10,
+            "error": "Unsupported file type; accepted are PDF, PNG, JPEG, DOCX or plain text",
+        },
     ]
     assert (body["total_uploaded"], body["total_failed"]) == (2, 3)
     after = client.get(f"/v2/patient-contexts/{ctx['id']}", headers=AUTH).get_json()
@@ -77,6 +80,8 @@ def test_no_files_part_is_422(client):
     resp = client.post(f"/v2/patient-files/upload/{ctx['id']}", data={"other": "x"}, headers=AUTH,
                        content_type="multipart/form-data")
     assert resp.status_code == 422
-    assert resp.get_json()["detail"] == [{"loc": ["body", "files"], "msg": "field required", "type": "value_error.missing"}]
+    assert resp.get_json()["detail"] == [
+        {"loc": ["body", "files"], "msg": "field required", "type": "value_error.missing"}
+    ]
     json_body = client.post(f"/v2/patient-files/upload/{ctx['id']}", json={"files": []}, headers=AUTH)
     assert json_body.status_code == 422

@@ -53,14 +53,29 @@ def test_strict_without_config_is_a_usage_error():
     assert done.returncode == 2 and "tenants file" in done.stderr
 
 
-@pytest.mark.parametrize("option, content, expected", [
-    pytest.param("--config", {"tenants": {"acme": {"heidi": {"api_keys": "acme-key"}}}},
-                 "does not match its schema: tenants -> acme -> heidi -> api_keys: value is not a valid list", id="tenants"),
-    pytest.param("--state", {"tenants": {"t": {"haidy": {"patient_groups": [5]}}}},
-                 "does not match its schema: tenants -> t -> haidy -> patient_groups -> 0: str type expected", id="state"),
-    pytest.param("--state", {"tenants": {"esteem": {"esteem": {"practices": [{"id": 1, "name": "A"}, {"id": 1, "name": "B"}]}}}},
-                 "tenants -> esteem -> esteem: practice 1 appears twice", id="state-rule"),
-])
+@pytest.mark.parametrize(
+    "option, content, expected",
+    [
+        pytest.param(
+            "--config",
+            {"tenants": {"acme": {"heidi": {"api_keys": "acme-key"}}}},
+            "does not match its schema: tenants -> acme -> heidi -> api_keys: value is not a valid list",
+            id="tenants",
+        ),
+        pytest.param(
+            "--state",
+            {"tenants": {"t": {"haidy": {"patient_groups": [5]}}}},
+            "does not match its schema: tenants -> t -> haidy -> patient_groups -> 0: str type expected",
+            id="state",
+        ),
+        pytest.param(
+            "--state",
+            {"tenants": {"esteem": {"esteem": {"practices": [{"id": 1, "name": "A"}, {"id": 1, "name": "B"}]}}}},
+            "tenants -> esteem -> esteem: practice 1 appears twice",
+            id="state-rule",
+        ),
+    ],
+)
 def test_serve_refuses_a_file_it_cannot_load_as_a_usage_error(tmp_path, option, content, expected):
     path = tmp_path / "file.json"
     path.write_text(json.dumps(content))

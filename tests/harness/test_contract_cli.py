@@ -3,7 +3,6 @@
 import json
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,10 +19,30 @@ ALL_FAMILIES = {"tenants": {"contract": {
 def contract(url: str, tmp_path, *extra: str, family: str = "haidy",
              token: str = "contract-token") -> tuple[subprocess.CompletedProcess, ET.Element]:
     junit = tmp_path / f"contract-{family}.xml"
-    done = subprocess.run([str(BIN / "mockserver"), "contract", "--base-url", url, "--family", family,
-                           "--token", token, "--max-examples", "3", "--seed", "1", "--phases", "examples,fuzzing,stateful",
-                           "--junit", str(junit), *extra],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            str(BIN / "mockserver"),
+            "contract",
+            "--base-url",
+            url,
+            "--family",
+            family,
+            "--token",
+            token,
+            "--max-examples",
+            "3",
+            "--seed",
+            "1",
+            "--phases",
+            "examples,fuzzing,stateful",
+            "--junit",
+            str(junit),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return done, ET.parse(junit).getroot()
 
 
@@ -51,8 +70,11 @@ def test_every_family_passes_against_a_strict_mock(tmp_path):
     tenants.write_text(json.dumps(ALL_FAMILIES))
     server = Served("--auth", "strict", "--config", str(tenants), "--task-timing", "instant")
     try:
-        jwt = requests.get(f"{server.url}/jwt", headers={"Heidi-Api-Key": "contract-key"},
-                           params={"email": "contract@example.com", "third_party_internal_id": "contract"}).json()["token"]
+        jwt = requests.get(
+            f"{server.url}/jwt",
+            headers={"Heidi-Api-Key": "contract-key"},
+            params={"email": "contract@example.com", "third_party_internal_id": "contract"},
+        ).json()["token"]
         runs = {"haidy": contract(server.url, tmp_path),
                 "heidi": contract(server.url, tmp_path, "--api-key", "contract-key", family="heidi", token=jwt),
                 "esteem": contract(server.url, tmp_path, family="esteem", token="contract-user")}

@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from mockserver import Config, create_app
+from mockserver.core.data_files import data_dir
 from mockserver.harness import cli
 from mockserver.harness.dataset import TOKEN, Options
 from mockserver.harness.dataset.build import DataSet, write
 from mockserver.harness.dataset.families import CLINICIAN
 from mockserver.harness.dataset.people import make_people
-from mockserver.core.data_files import data_dir
 from tests.heidi.support import BASE, DOC_PROFILE, bearer, get_token
 from tests.support import BIN, Served
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import runpy
-from pathlib import Path
 
 import httpx
 import pytest

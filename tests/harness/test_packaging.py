@@ -5,13 +5,11 @@ import subprocess
 import sys
 import venv
 import zipfile
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.support import ROOT, Served
-
 
 
 @pytest.mark.slow
@@ -31,8 +29,11 @@ def test_wheel_installs_and_serves_outside_the_checkout(tmp_path):
     elsewhere.mkdir()
     served = Served("--fixtures", "demo", executable=bin_dir / "mockserver", cwd=elsewhere)
     try:
-        created = requests.post(f"{served.url}/v2/patient-contexts/", headers={"Authorization": "Bearer wheel"},
-                                json={"external_id": "w", "patient_group": "sqmcrfbv6fx4g04", "birth_date": "1980-02-30"})
+        created = requests.post(
+            f"{served.url}/v2/patient-contexts/",
+            headers={"Authorization": "Bearer wheel"},
+            json={"external_id": "w", "patient_group": "sqmcrfbv6fx4g04", "birth_date": "1980-02-30"},
+        )
         doc = requests.get(f"{served.url}/openapi.json").json()
         demo = requests.get(f"{served.url}/v2/patient-contexts/?external_id=demo-patient-1",
                             headers={"Authorization": "Bearer demo-token"}).json()

@@ -80,7 +80,8 @@ def test_marker_gives_one_test_its_own_configured_mock(pytester):
             assert r.status_code == 401
 
         def test_haidy_session_is_ready(haidy_session, mockserver):
-            created = haidy_session.post("/v2/patient-contexts/", json={"external_id": "x", "patient_group": "sqmcrfbv6fx4g04"})
+            created = haidy_session.post("/v2/patient-contexts/",
+                                         json={"external_id": "x", "patient_group": "sqmcrfbv6fx4g04"})
             assert created.status_code == 200
             mockserver.journal.assert_called("POST", "/v2/patient-contexts/", times=1)
             demo = {"Authorization": "Bearer demo-token"}
@@ -102,7 +103,8 @@ def test_marker_gives_one_test_its_own_configured_mock(pytester):
         @pytest.mark.mockserver(state={"tenants": {"t": {"haidy": {"patient_contexts": [{"birth_date": 5}]}}}})
         def test_a_bad_state_is_refused(mockserver):
             pass
-        """.replace("PLACEHOLDER", str(pytester.path / "strict.json")).replace("STATE_FILE", str(pytester.path / "state.json"))
+        """.replace("PLACEHOLDER", str(pytester.path / "strict.json"))
+        .replace("STATE_FILE", str(pytester.path / "state.json"))
         .replace("STATE_JSON", repr(json.dumps(STATE)))
     )
     (pytester.path / "strict.json").write_text('{"tenants": {"acme": {"tokens": ["acme-key"]}}}')

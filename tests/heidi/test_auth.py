@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from mockserver import Config, create_app
 from mockserver.heidi.auth import ISSUER
 from tests.heidi.support import BASE, bearer, detail, get_token, login
 
-NOW = datetime(2024, 12, 11, 3, 57, 57, tzinfo=timezone.utc)
+NOW = datetime(2024, 12, 11, 3, 57, 57, tzinfo=UTC)
 
 
 def b64(data: bytes) -> str:
@@ -108,13 +108,23 @@ def test_a_token_of_another_server_is_refused_unless_it_shares_the_secret():
     assert again.get(f"{BASE}/patient-profiles", headers=bearer(token)).status_code == 200
 
 
-@pytest.mark.parametrize("headers, message, type_", [
-    ({}, "Not authenticated", "NotAuthenticatedError"),
-    ({"Authorization": "  "}, "Not authenticated", "NotAuthenticatedError"),
-    ({"Authorization": "Bearer "}, "Invalid authentication credentials: expected 'Bearer <token>'", "InvalidTokenError"),
-    ({"Authorization": "Basic dXNlcjpwdw=="}, "Invalid authentication credentials: expected 'Bearer <token>'",
-     "InvalidTokenError"),
-])
+@pytest.mark.parametrize(
+    "headers, message, type_",
+    [
+        ({}, "Not authenticated", "NotAuthenticatedError"),
+        ({"Authorization": "  "}, "Not authenticated", "NotAuthenticatedError"),
+        (
+            {"Authorization": "Bearer "},
+            "Invalid authentication credentials: expected 'Bearer <token>'",
+            "InvalidTokenError",
+        ),
+        (
+            {"Authorization": "Basic dXNlcjpwdw=="},
+            "Invalid authentication credentials: expected 'Bearer <token>'",
+            "InvalidTokenError",
+        ),
+    ],
+)
 def test_missing_or_malformed_bearer_is_401(client, headers, message, type_):
     resp = client.get(f"{BASE}/sessions/1234567890", headers=headers)
     assert resp.status_code == 401
@@ -182,7 +192,9 @@ def test_api_keys_can_be_added_at_run_time_and_reset_drops_them(strict_client):
     headers = login(strict_client, key="initech-key")
     assert strict_client.get(f"{BASE}/patient-profiles", headers=headers).status_code == 200
     strict_client.post("/_mock/reset")
-    resp = strict_client.get(f"{BASE}/jwt?email=a@b.c&third_party_internal_id=u", headers={"Heidi-Api-Key": "initech-key"})
+    resp = strict_client.get(
+        f"{BASE}/jwt?email=a@b.c&third_party_internal_id=u", headers={"Heidi-Api-Key": "initech-key"}
+    )
     assert resp.status_code == 401
     # A token already issued stays valid: the reset drops data, not the signing key.
     assert strict_client.get(f"{BASE}/patient-profiles", headers=headers).status_code == 200

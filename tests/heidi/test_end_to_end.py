@@ -12,8 +12,7 @@ import hmac
 import json
 import re
 import subprocess
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -61,8 +60,12 @@ class Heidi:
     def __init__(self, root: str, api_key: str, user: str = "ehr-user-7741"):
         self.base = root + BASE
         self.http = requests.Session()
-        resp = self.http.get(f"{self.base}/jwt", params={"email": "dr.smith@example.com", "third_party_internal_id": user},
-                             headers={"Heidi-Api-Key": api_key}, timeout=10)
+        resp = self.http.get(
+            f"{self.base}/jwt",
+            params={"email": "dr.smith@example.com", "third_party_internal_id": user},
+            headers={"Heidi-Api-Key": api_key},
+            timeout=10,
+        )
         resp.raise_for_status()
         self.expiration_time = resp.json()["expiration_time"]
         self.http.headers["Authorization"] = f"Bearer {resp.json()['token']}"
@@ -111,7 +114,9 @@ def test_the_whole_flow_under_the_real_base_path(server):
     patched = heidi.call("PATCH", f"/sessions/{second['session_id']}", json={
         "duration": 600, "clinician_notes": ["BP 120/80"], "linked_sessions_for_context": [first["session_id"]]})
     assert patched["session"]["linked_sessions_for_context"] == [first["session_id"]]
-    linked = heidi.call("POST", f"/patient-profiles/{profile['id']}/sessions", json={"session_ids": [second["session_id"]]})
+    linked = heidi.call(
+        "POST", f"/patient-profiles/{profile['id']}/sessions", json={"session_ids": [second["session_id"]]}
+    )
     assert [s["session_id"] for s in linked["data"]] == [second["session_id"]]
     session = heidi.call("GET", f"/sessions/{second['session_id']}")["session"]
     assert session["patient"]["name"] == "Ada Lovelace" and session["ehr_patient_id"] == "E2E-1"
@@ -169,7 +174,7 @@ def test_strict_mode_with_the_example_tenants_file_and_a_chosen_secret_and_lifet
         opaque = requests.get(f"{served.url}{BASE}/patient-profiles", timeout=10,
                               headers={"Authorization": "Bearer melbourne-haidy-token"})
         assert opaque.status_code == 401 and opaque.json()["detail"]["type"] == "InvalidTokenError"
-        seconds_left = datetime.fromisoformat(sydney.expiration_time) - datetime.now(timezone.utc)
+        seconds_left = datetime.fromisoformat(sydney.expiration_time) - datetime.now(UTC)
         assert 100 < seconds_left.total_seconds() <= 120
         signing_input, _, signature = sydney.http.headers["Authorization"].removeprefix("Bearer ").rpartition(".")
         expected = hmac.new(b"team-secret", signing_input.encode(), hashlib.sha256).digest()

@@ -11,29 +11,52 @@ def auth(client):
     return login(client)
 
 
-@pytest.mark.parametrize("path, body, loc, type_", [
-    ("/patient-profiles", {"gender": "male"}, ["body", "gender"], "type_error.enum"),
-    ("/patient-profiles", {"birth_date": "1990-02-30"}, ["body", "birth_date"], "value_error.date"),
-    ("/patient-profiles", {"birth_date": "15.01.1990"}, ["body", "birth_date"], "value_error.date"),
-    ("/patient-profiles", {"email": "nobody"}, ["body", "email"], "value_error.email"),
-    ("/patient-profiles", {"first_name": 42}, ["body", "first_name"], "type_error.str"),
-    ("/patient-profiles", {"identifiers": "EHR1"}, ["body", "identifiers"], "type_error.list"),
-    ("/patient-profiles", {"patient_sex_code": "1"}, ["body", "patient_sex_code"], "type_error.float"),
-    ("/patient-profiles:batch-delete", {"patient_profile_ids": []}, ["body", "patient_profile_ids"], "value_error.list.min_items"),
-    ("/patient-profiles:batch-delete", {}, ["body", "patient_profile_ids"], "value_error.missing"),
-    (f"/patient-profiles/{DOC_PROFILE}/sessions", {"session_ids": "1234567890"}, ["body", "session_ids"], "type_error.list"),
-    (f"/patient-profiles/{DOC_PROFILE}/sessions", {"session_ids": [1234567890]}, ["body", "session_ids", 0], "type_error.str"),
-    ("/sessions", {"patient_profile_id": 5}, ["body", "patient_profile_id"], "type_error.str"),
-    ("/sessions/1234567890", {"duration": -1}, ["body", "duration"], "value_error.number.not_ge"),
-    ("/sessions/1234567890", {"duration": "60"}, ["body", "duration"], "type_error.float"),
-    ("/sessions/1234567890", {"language_code": "english please"}, ["body", "language_code"], "value_error.str.regex"),
-    ("/sessions/1234567890", {"patient": {"gender": "M"}}, ["body", "patient", "gender"], "type_error.enum"),
-    ("/sessions/1234567890", {"patient": "John"}, ["body", "patient"], "type_error.dict"),
-    ("/sessions/1234567890", {"clinician_notes": [{"note": 1}]}, ["body", "clinician_notes", 0], "type_error.str"),
-    ("/sessions/1234567890", {"is_consent": "yes"}, ["body", "is_consent"], "type_error.bool"),
-    ("/users/linked-account", {"kinde_user_id": ""}, ["body", "kinde_user_id"], "value_error.any_str.min_length"),
-    ("/users/linked-account", {}, ["body", "kinde_user_id"], "value_error.missing"),
-])
+@pytest.mark.parametrize(
+    "path, body, loc, type_",
+    [
+        ("/patient-profiles", {"gender": "male"}, ["body", "gender"], "type_error.enum"),
+        ("/patient-profiles", {"birth_date": "1990-02-30"}, ["body", "birth_date"], "value_error.date"),
+        ("/patient-profiles", {"birth_date": "15.01.1990"}, ["body", "birth_date"], "value_error.date"),
+        ("/patient-profiles", {"email": "nobody"}, ["body", "email"], "value_error.email"),
+        ("/patient-profiles", {"first_name": 42}, ["body", "first_name"], "type_error.str"),
+        ("/patient-profiles", {"identifiers": "EHR1"}, ["body", "identifiers"], "type_error.list"),
+        ("/patient-profiles", {"patient_sex_code": "1"}, ["body", "patient_sex_code"], "type_error.float"),
+        (
+            "/patient-profiles:batch-delete",
+            {"patient_profile_ids": []},
+            ["body", "patient_profile_ids"],
+            "value_error.list.min_items",
+        ),
+        ("/patient-profiles:batch-delete", {}, ["body", "patient_profile_ids"], "value_error.missing"),
+        (
+            f"/patient-profiles/{DOC_PROFILE}/sessions",
+            {"session_ids": "1234567890"},
+            ["body", "session_ids"],
+            "type_error.list",
+        ),
+        (
+            f"/patient-profiles/{DOC_PROFILE}/sessions",
+            {"session_ids": [1234567890]},
+            ["body", "session_ids", 0],
+            "type_error.str",
+        ),
+        ("/sessions", {"patient_profile_id": 5}, ["body", "patient_profile_id"], "type_error.str"),
+        ("/sessions/1234567890", {"duration": -1}, ["body", "duration"], "value_error.number.not_ge"),
+        ("/sessions/1234567890", {"duration": "60"}, ["body", "duration"], "type_error.float"),
+        (
+            "/sessions/1234567890",
+            {"language_code": "english please"},
+            ["body", "language_code"],
+            "value_error.str.regex",
+        ),
+        ("/sessions/1234567890", {"patient": {"gender": "M"}}, ["body", "patient", "gender"], "type_error.enum"),
+        ("/sessions/1234567890", {"patient": "John"}, ["body", "patient"], "type_error.dict"),
+        ("/sessions/1234567890", {"clinician_notes": [{"note": 1}]}, ["body", "clinician_notes", 0], "type_error.str"),
+        ("/sessions/1234567890", {"is_consent": "yes"}, ["body", "is_consent"], "type_error.bool"),
+        ("/users/linked-account", {"kinde_user_id": ""}, ["body", "kinde_user_id"], "value_error.any_str.min_length"),
+        ("/users/linked-account", {}, ["body", "kinde_user_id"], "value_error.missing"),
+    ],
+)
 def test_schema_violations_are_422_naming_the_field(client, auth, path, body, loc, type_):
     method = {"/patient-profiles:batch-delete": "delete", "/sessions/1234567890": "patch"}.get(path, "post")
     resp = getattr(client, method)(BASE + path, json=body, headers=auth)
@@ -139,4 +162,6 @@ def test_state_export_and_import_keep_heidi_data_and_ids(client, auth):
     bad = {"tenants": {"t": {"heidi": {"sessions": [{"session_id": "1"}]}}}}
     refused = other.put("/_mock/state", json=bad)
     assert refused.status_code == 422
-    assert ["body", "tenants", "t", "heidi", "sessions", 0, "session_name"] in [e["loc"] for e in refused.get_json()["detail"]]
+    assert ["body", "tenants", "t", "heidi", "sessions", 0, "session_name"] in [
+        e["loc"] for e in refused.get_json()["detail"]
+    ]

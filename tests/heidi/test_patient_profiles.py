@@ -118,7 +118,9 @@ def test_linking_the_docs_sessions_answers_the_documented_list(client, auth, app
 def test_linking_is_all_or_nothing(client, auth):
     profile = create(client, auth)["id"]
     known = sessions_for(client, auth)
-    resp = client.post(f"{BASE}/patient-profiles/{profile}/sessions", json={"session_ids": known + ["999"]}, headers=auth)
+    resp = client.post(
+        f"{BASE}/patient-profiles/{profile}/sessions", json={"session_ids": known + ["999"]}, headers=auth
+    )
     assert resp.status_code == 404 and detail(resp) == {"msg": "Session 999 not found", "type": "SessionNotFoundError"}
     assert listed(client, auth)[profile]["session_count"] == 0
     resp = client.post(f"{BASE}/patient-profiles/{'0' * 24}/sessions", json={"session_ids": known}, headers=auth)

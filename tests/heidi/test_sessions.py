@@ -1,7 +1,7 @@
 """Heidi sessions and linked accounts: create, get, patch, the linked user's pages."""
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -44,7 +44,7 @@ def test_the_docs_create_body_runs_as_written_trailing_comma_and_all(client, aut
 
 
 def test_a_new_session_has_every_documented_field_and_a_default_consult_note(client, auth, app):
-    app.extensions["mockserver"].clock.freeze(datetime(2024, 12, 11, 3, 57, 57, 921000, tzinfo=timezone.utc))
+    app.extensions["mockserver"].clock.freeze(datetime(2024, 12, 11, 3, 57, 57, 921000, tzinfo=UTC))
     session = get(client, auth, new_session(client, auth))
     assert set(DOC_GET) <= set(session)
     assert session["created_at"] == session["updated_at"] == "2024-12-11T03:57:57.921000"
@@ -83,11 +83,20 @@ def test_the_docs_patch_gives_the_documented_answer(client, auth):
 def test_patch_sets_every_documented_field_and_merges_the_patient(client, auth):
     session_id = new_session(client, auth)
     changes = {
-        "duration": 12.5, "language_code": "de", "output_language_code": "en-US", "transcribe_mode": "DICTATION",
+        "duration": 12.5,
+        "language_code": "de",
+        "output_language_code": "en-US",
+        "transcribe_mode": "DICTATION",
         "patient": {"name": "Jane Roe", "gender": "FEMALE", "dob": "1985-03-04", "demographic_details": "F, 39"},
-        "clinician_notes": ["Allergic to penicillin"], "ehr_patient_id": "EHR9", "ehr_appt_id": "APPT7",
-        "generate_output_without_recording": True, "recording_status": "RECORDING", "session_status": "IN_PROGRESS",
-        "is_consent": True, "created_time_local": "2024-12-11T14:57:57", "linked_sessions_for_context": list(DOC_SESSIONS),
+        "clinician_notes": ["Allergic to penicillin"],
+        "ehr_patient_id": "EHR9",
+        "ehr_appt_id": "APPT7",
+        "generate_output_without_recording": True,
+        "recording_status": "RECORDING",
+        "session_status": "IN_PROGRESS",
+        "is_consent": True,
+        "created_time_local": "2024-12-11T14:57:57",
+        "linked_sessions_for_context": list(DOC_SESSIONS),
     }
     session = client.patch(f"{BASE}/sessions/{session_id}", json=changes, headers=auth).get_json()["session"]
     assert {k: session[k] for k in changes} == changes
@@ -101,8 +110,11 @@ def test_context_sessions_must_exist_and_nothing_changes_otherwise(client, auth)
     session_id = new_session(client, auth)
     foreign = new_session(client, login(client, key="other"))
     for missing in ("999", foreign):
-        resp = client.patch(f"{BASE}/sessions/{session_id}",
-                            json={"duration": 99, "linked_sessions_for_context": [DOC_SESSIONS[0], missing]}, headers=auth)
+        resp = client.patch(
+            f"{BASE}/sessions/{session_id}",
+            json={"duration": 99, "linked_sessions_for_context": [DOC_SESSIONS[0], missing]},
+            headers=auth,
+        )
         assert resp.status_code == 404
         assert detail(resp) == {"msg": f"Session {missing} not found", "type": "SessionNotFoundError"}
     assert get(client, auth, session_id)["duration"] == 0
@@ -136,7 +148,7 @@ def test_linked_user_sessions_need_a_linked_account(client, auth):
 
 
 def test_link_access_and_unlink(client, auth, app):
-    app.extensions["mockserver"].clock.freeze(datetime(2024, 12, 11, 3, 57, 57, 921000, tzinfo=timezone.utc))
+    app.extensions["mockserver"].clock.freeze(datetime(2024, 12, 11, 3, 57, 57, 921000, tzinfo=UTC))
     resp = client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_123"}, headers=auth)
     assert resp.status_code == 200
     account = {"kinde_user_id": "kp_123", "email": "dr.smith@example.com", "third_party_internal_id": "ehr-user-1",
@@ -151,7 +163,9 @@ def test_link_access_and_unlink(client, auth, app):
     assert client.get(f"{BASE}/users/linked-account/access", headers=colleague).get_json()["is_linked"] is False
     assert client.delete(f"{BASE}/users/linked-account:unlink", headers=auth).get_json() == {"is_success": True}
     assert client.get(f"{BASE}/sessions/linked-user", headers=auth).status_code == 400
-    assert client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_456"}, headers=auth).status_code == 200
+    assert (
+        client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_456"}, headers=auth).status_code == 200
+    )
 
 
 def test_linked_user_sessions_page_newest_first_with_a_working_next_page(client, auth):

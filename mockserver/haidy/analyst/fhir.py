@@ -27,16 +27,19 @@ _ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-cl
 _ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _DOSE = re.compile(r"(?P<value>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>\S.*)")
-_DOSE_UNITS = {name: unit for unit, data in LEXICON.codes["dose_units"].items() for name in (unit, data.get("plural", unit))}
+_DOSE_UNITS = {
+    name: unit for unit, data in LEXICON.codes["dose_units"].items() for name in (unit, data.get("plural", unit))
+}
 
 
 def bundle(holistic: dict, documents: list[dict], *, include_patient=True, include_document_references=True,
            include_data=True) -> dict:
     """FHIR R4B Bundle type "collection": Patient (from patient_metadata), a DocumentReference per record
-    (documents[i] = {"record_id", "content_type", "url" or "data" (base64) or None, "title"}; include_data puts url/data into
-    attachment), MedicationStatement, Condition, Procedure, AllergyIntolerance, Immunization, Observation from
-    patient_structured_output, with standard codings (SNOMED CT, RxNorm or ATC, LOINC, CVX) where the lexicon has them,
-    fullUrl "ResourceType/<id>", stable ids, every reference resolving to an entry's fullUrl.
+    (documents[i] = {"record_id", "content_type", "url" or "data" (base64) or None, "title"}; include_data puts
+    url/data into attachment), MedicationStatement, Condition, Procedure, AllergyIntolerance, Immunization,
+    Observation from patient_structured_output, with standard codings (SNOMED CT, RxNorm or ATC, LOINC, CVX)
+    where the lexicon has them, fullUrl "ResourceType/<id>", stable ids, every reference resolving to an
+    entry's fullUrl.
 
     A document without record_id is matched to its clinical record by "content_hash" when it carries one; documents
     of the same record (the same content sent twice) give one DocumentReference.

@@ -16,8 +16,8 @@ import ipaddress
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 from mockserver.core.errors import FieldError, RequestValidationError
@@ -63,8 +63,14 @@ def parse_inputs(records: list[dict], loc: tuple = ("body", "new_records")) -> l
         given = [f for f in ("text", "url", "base64", "transcript") if source.get(f) is not None]
         allowed = CONTENT_FIELDS[source["type"]]
         if len(given) != 1 or given[0] not in allowed:
-            errors.append(FieldError(here, f"a source of type {source['type']} needs exactly one of {', '.join(allowed)}"
-                                     + (f" (got {', '.join(given)})" if given else ""), "value_error.source"))
+            errors.append(
+                FieldError(
+                    here,
+                    f"a source of type {source['type']} needs exactly one of {', '.join(allowed)}"
+                    + (f" (got {', '.join(given)})" if given else ""),
+                    "value_error.source",
+                )
+            )
             continue
         field = given[0]
         item = Input(record.get("record_id"), source["type"])

@@ -9,10 +9,18 @@ from mockserver.core.clock import iso
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import FieldError, RequestValidationError
 from mockserver.haidy.analyst import extraction, fhir
-from mockserver.haidy.analyst.inputs import Acquirer, Input, InvalidBase64, UnsupportedType, decode, parse_inputs, steps_for
+from mockserver.haidy.analyst.inputs import (
+    Acquirer,
+    Input,
+    InvalidBase64,
+    UnsupportedType,
+    decode,
+    parse_inputs,
+    steps_for,
+)
+from mockserver.haidy.api import ERROR, api
 from mockserver.haidy.files import find_file
 from mockserver.haidy.models import HaidyBackend
-from mockserver.haidy.api import ERROR, api
 
 TASK = "haidy/task"
 VALIDATION = "common/fastapi-validation-error"
@@ -29,8 +37,15 @@ def structure(call):
     return _submit(call, parse_inputs(body["new_records"]), body.get("holistic_patient"), body.get("config") or {})
 
 
-@api.operation("POST", "/v2/structure/fhir", summary="Structure clinical records into a FHIR R4B Bundle (starts a task)",
-               body="haidy/structure-request", query="haidy/fhir-query", responses={200: TASK}, links={200: _TO_TASKS})
+@api.operation(
+    "POST",
+    "/v2/structure/fhir",
+    summary="Structure clinical records into a FHIR R4B Bundle (starts a task)",
+    body="haidy/structure-request",
+    query="haidy/fhir-query",
+    responses={200: TASK},
+    links={200: _TO_TASKS},
+)
 def structure_fhir(call):
     """Same input as /v2/structure; the result is a FHIR R4B Bundle of type collection."""
     body = call.body
@@ -103,8 +118,12 @@ def _work(call, inputs, existing, config, fhir_options, extend):
     runtime = call.runtime
     with call.backend(HaidyBackend) as haidy:
         transcripts, overrides = dict(haidy.transcripts), dict(haidy.overrides)
-    acquirer = Acquirer(allowed_hosts=set(runtime.config.allowed_url_hosts), transcripts=transcripts,
-                        own_file=lambda file_id: find_file(runtime.store, file_id), max_bytes=runtime.config.max_file_bytes)
+    acquirer = Acquirer(
+        allowed_hosts=set(runtime.config.allowed_url_hosts),
+        transcripts=transcripts,
+        own_file=lambda file_id: find_file(runtime.store, file_id),
+        max_bytes=runtime.config.max_file_bytes,
+    )
 
     def work():
         records = [acquirer.record(item) for item in inputs]

@@ -10,11 +10,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockserver.core.data_files import STATE_FILE
+from mockserver.esteem.auth import WORLD
 from mockserver.harness.dataset import TOKEN, Options, families
 from mockserver.harness.dataset.documents import paperwork
 from mockserver.harness.dataset.people import make_people
-from mockserver.esteem.auth import WORLD
-from mockserver.core.data_files import STATE_FILE
 
 DOCUMENTS = "documents"
 

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
-from mockserver.harness.dataset.documents import Document
-from mockserver.harness.dataset.people import Person, Staff
 from mockserver.esteem.models import EsteemWorld
 from mockserver.esteem.seed import Caseload, SeedOptions, seed_world
 from mockserver.haidy.models import DEFAULT_PATIENT_GROUP, HaidyBackend
+from mockserver.harness.dataset.documents import Document
+from mockserver.harness.dataset.people import Person, Staff
 from mockserver.heidi.models import ApiUser, HeidiBackend
 
 CLINICIAN = ApiUser("demo-clinician", "clinician@example.com")
@@ -57,7 +57,7 @@ def heidi(people: list[Person], rng: random.Random) -> HeidiBackend:
     clock.freeze(min(p.registered for p in people) - timedelta(days=1))
     backend.link_account(CLINICIAN, "kp_" + rng.randbytes(16).hex())
     profiles = {}
-    for p in sorted(people, key=lambda p: p.registered):
+    for p in sorted(people, key=lambda person: person.registered):
         clock.freeze(p.registered)
         conditions = ", ".join(problem.condition for problem in p.problems)
         profiles[p.external_id] = backend.create_profile(CLINICIAN, {
@@ -65,7 +65,7 @@ def heidi(people: list[Person], rng: random.Random) -> HeidiBackend:
             "gender": p.gender.upper(), "ehr_patient_id": p.external_id, "phone": p.phone, "email": p.email,
             "demographic_string": f"{p.name}, {_SEX[p.gender]}, {p.birth_date.isoformat()}",
             "additional_context": f"Known: {conditions}. Allergies: {p.allergy or 'none known'}."}).id
-    for visit, p in sorted(((v, p) for p in people for v in p.visits), key=lambda pair: pair[0]):
+    for visit, p in sorted(((v, person) for person in people for v in person.visits), key=lambda pair: pair[0]):
         clock.freeze(visit)
         session = backend.create_session(CLINICIAN, profiles[p.external_id], f"{p.external_id}-{visit:%Y%m%d}")
         clock.freeze(visit + timedelta(minutes=rng.randint(10, 25)))

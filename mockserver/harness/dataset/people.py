@@ -10,11 +10,20 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from faker import Faker
 
-from mockserver.harness.dataset.clinical import ALLERGENS, BASIC_PANEL, LABS, OPERATIONS, PROBLEMS, Lab, Medication, Problem
+from mockserver.harness.dataset.clinical import (
+    ALLERGENS,
+    BASIC_PANEL,
+    LABS,
+    OPERATIONS,
+    PROBLEMS,
+    Lab,
+    Medication,
+    Problem,
+)
 
 
 @dataclass(frozen=True)
@@ -143,4 +152,4 @@ def _within(rng: random.Random, low: float, high: float, decimals: int) -> float
 def _day(until: date, days_before: int, rng: random.Random) -> datetime:
     """Office hours on the day `days_before` days before `until`, UTC."""
     return datetime.combine(until - timedelta(days=days_before), time(rng.randint(8, 16), rng.randrange(0, 60, 5)),
-                            timezone.utc)
+                            UTC)

@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
-from mockserver.haidy.analyst.extraction import holistic_patient
 from mockserver.core.schemas import SchemaRegistry
+from mockserver.haidy.analyst.extraction import holistic_patient
 
 NOW, LATER = "2024-12-22T10:30:00Z", "2024-12-23T08:00:00Z"
 HOLISTIC = SchemaRegistry.default().validator("haidy/holistic-patient")
@@ -54,7 +54,9 @@ def test_default_shape():
 def test_entities_are_deduplicated_across_records_with_their_mentions_merged():
     result = build(JOHN, DIABETES)
     first, second = (r["record_id"] for r in result["clinical_records"])
-    assert entities(result, "conditions") == [("Type 2 diabetes", [(first, "type 2 diabetes"), (second, "type 2 diabetes")])]
+    assert entities(result, "conditions") == [
+        ("Type 2 diabetes", [(first, "type 2 diabetes"), (second, "type 2 diabetes")])
+    ]
     assert entities(result, "medications") == [("Metformin", [(second, "Metformin 1000mg twice daily")])]
     per_record = [r["record_structured"]["structured_output"]["conditions"][0] for r in result["clinical_records"]]
     assert per_record[0]["identity_signature"] == per_record[1]["identity_signature"] == \
@@ -71,7 +73,9 @@ def test_identical_input_identical_output_and_ids_from_content():
 
 
 def test_given_record_ids_are_kept():
-    result = holistic_patient([record(DIABETES, "223e4567-e89b-12d3-a456-426614174001")], existing=None, config={}, now=NOW)
+    result = holistic_patient(
+        [record(DIABETES, "223e4567-e89b-12d3-a456-426614174001")], existing=None, config={}, now=NOW
+    )
     assert result["clinical_records"][0]["record_id"] == "223e4567-e89b-12d3-a456-426614174001"
     assert {i["record_id"] for e in result["patient_structured_output"]["conditions"] for i in e["instantiations"]} == \
         {"223e4567-e89b-12d3-a456-426614174001"}
@@ -130,7 +134,9 @@ def test_record_flags(config, present, absent):
 
 
 def test_record_content_and_metadata():
-    (clinical_record,) = build(JOHN, config={"include_record_content": True, "include_record_metadata": True})["clinical_records"]
+    (clinical_record,) = build(JOHN, config={"include_record_content": True, "include_record_metadata": True})[
+        "clinical_records"
+    ]
     assert clinical_record["content"] == {"type": "plain_text", "text": JOHN}
     assert clinical_record["record_metadata"] == {
         "language": "en", "title": JOHN, "dates": ["1990-01-01"],

@@ -1,4 +1,5 @@
-"""The shipped lexicons: real codes (check digits verified), a name in every language, and every term finding its concept."""
+"""The shipped lexicons: real codes (check digits verified), a name in every language, and every term
+finding its concept."""
 
 import re
 
@@ -88,7 +89,8 @@ def test_every_language_is_realistic_in_size(language):
 
 
 def test_observation_units_are_unambiguous_per_concept():
-    """Units are matched case-insensitively per observation, so no two of one observation's units may share a surface."""
+    """Units are matched case-insensitively per observation, so no two of one observation's units may
+    share a surface."""
     for concept, data in LEXICON.codes["observations"].items():
         meaning = {}
         for unit in data["units"]:
@@ -99,7 +101,9 @@ def test_observation_units_are_unambiguous_per_concept():
 def _probe(language, category, concept, term):
     """A text in which `term` should be found as `concept`: targets need their cue, observations a value."""
     if category == "allergies":
-        return {"en": "Allergic to {}", "de": "Allergie gegen {}", "fr": "Allergie à {}", "it": "Allergia a {}"}[language].format(term)
+        return {"en": "Allergic to {}", "de": "Allergie gegen {}", "fr": "Allergie à {}", "it": "Allergia a {}"}[
+            language
+        ].format(term)
     if category == "observations":
         return f"{term} 120/80" if "components" in LEXICON.observation(concept) else f"{term} 42"
     return term

@@ -15,10 +15,38 @@ from mockserver.haidy.analyst.extraction import holistic_patient, patient_metada
 from mockserver.haidy.analyst.extraction.identity import PREFIX
 from mockserver.haidy.analyst.extraction.lexicon import LANGUAGES, LEXICON
 
-WORDS = sorted({" ".join(key) for key in LEXICON.phrases} | {
-    "Lisinopril 10mg daily", "BP 120/80", "HR 72", "Temp 38.5°C", "HbA1c 7.2 %", "Gewicht 80 kg", "3x täglich", "1-0-1",
-    "since 2019", "12.03.2023", "2023-03-12", "for 3 days", "Patient John Doe", "DOB 1990-01-01", "geb. 12.08.1964",
-    "Penicillin-Allergie", "Grippeimpfung", "keine", "no", "denies", "St. n.", "but", "aber", "mg", "°C", "x", "RR 130/80"})
+WORDS = sorted(
+    {" ".join(key) for key in LEXICON.phrases}
+    | {
+        "Lisinopril 10mg daily",
+        "BP 120/80",
+        "HR 72",
+        "Temp 38.5°C",
+        "HbA1c 7.2 %",
+        "Gewicht 80 kg",
+        "3x täglich",
+        "1-0-1",
+        "since 2019",
+        "12.03.2023",
+        "2023-03-12",
+        "for 3 days",
+        "Patient John Doe",
+        "DOB 1990-01-01",
+        "geb. 12.08.1964",
+        "Penicillin-Allergie",
+        "Grippeimpfung",
+        "keine",
+        "no",
+        "denies",
+        "St. n.",
+        "but",
+        "aber",
+        "mg",
+        "°C",
+        "x",
+        "RR 130/80",
+    }
+)
 SEPARATORS = st.sampled_from([" ", "  ", ", ", ". ", ": ", "; ", "\n", "-", "/", "'", " (", ") ", ""])
 SENTENCES = st.lists(st.tuples(st.sampled_from(WORDS), SEPARATORS), max_size=25).map(
     lambda parts: "".join(word + sep for word, sep in parts))
@@ -33,7 +61,10 @@ def check(text: str) -> None:
     for category, entities in output.items():
         for entity in entities:
             canonical = json.dumps(entity["identity_fields"], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            assert entity["identity_signature"] == f"{PREFIX[category]}_{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+            assert (
+                entity["identity_signature"]
+                == f"{PREFIX[category]}_{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+            )
             for mention in entity["instantiations"]:
                 start, end = mention["span"]["start"], mention["span"]["end"]
                 assert 0 <= start < end <= len(text) and text[start:end] == mention["display_str"]

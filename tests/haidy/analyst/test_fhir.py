@@ -9,9 +9,12 @@ from mockserver.haidy.analyst import fhir
 from mockserver.haidy.analyst.extraction import holistic_patient
 
 JOHN = "Patient John Doe, DOB 1990-01-01, diagnosed with type 2 diabetes."
-RICH = ("Ibuprofen 400 mg p.o. 3x täglich seit 12.03.2023. Keine Allergien. Penicillin-Allergie. St. n. Appendektomie 2015. "
-        "Tetanus-Impfung 2020. RR 130/80 mmHg, Gewicht 80 kg, INR 2.5. Kein Fieber. V.a. Pneumonie. Hypertonie seit 2019. "
-        "Metformin 1000mg twice daily. Influenza vaccine. Keine Koloskopie. Salbutamol 2 puffs as needed.")
+RICH = (
+    "Ibuprofen 400 mg p.o. 3x täglich seit 12.03.2023. Keine Allergien. Penicillin-Allergie. "
+    "St. n. Appendektomie 2015. Tetanus-Impfung 2020. RR 130/80 mmHg, Gewicht 80 kg, INR 2.5. Kein Fieber. "
+    "V.a. Pneumonie. Hypertonie seit 2019. "
+    "Metformin 1000mg twice daily. Influenza vaccine. Keine Koloskopie. Salbutamol 2 puffs as needed."
+)
 DOC_RECORD = "123e4567-e89b-12d3-a456-426614174000"
 SYSTEMS = {"MedicationStatement": {"http://www.nlm.nih.gov/research/umls/rxnorm", "http://www.whocc.no/atc"},
            "Condition": {"http://snomed.info/sct"}, "Procedure": {"http://snomed.info/sct"},
@@ -30,8 +33,10 @@ def holistic(*texts, ids=None):
 
 
 def documents(result, **extra):
-    return [{"record_id": r["record_id"], "content_type": "text/plain", "data": "aGVsbG8=", "title": f"Record {i}", **extra}
-            for i, r in enumerate(result["clinical_records"])]
+    return [
+        {"record_id": r["record_id"], "content_type": "text/plain", "data": "aGVsbG8=", "title": f"Record {i}", **extra}
+        for i, r in enumerate(result["clinical_records"])
+    ]
 
 
 def valid(bundle: dict) -> dict:
@@ -70,7 +75,10 @@ def test_the_docs_fhir_example():
                         "subject": {"reference": f"Patient/{patient['id']}"},
                         "content": [{"attachment": {"contentType": "application/pdf", "url": "https://example.com/lab-results.pdf",
                                                     "title": "Laboratory Results"}}]}
-    assert condition["code"] == {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}], "text": "Type 2 diabetes"}
+    assert condition["code"] == {
+        "coding": [{"system": "http://snomed.info/sct", "code": "44054006"}],
+        "text": "Type 2 diabetes",
+    }
     assert bundle["entry"][0]["fullUrl"] == f"Patient/{result['patient_id']}"
 
 
@@ -82,11 +90,14 @@ def test_every_entity_becomes_a_coded_resource():
     for resource_type, systems in SYSTEMS.items():
         resources = by_type(bundle, resource_type)
         assert resources, resource_type
-        key = {"MedicationStatement": "medicationCodeableConcept", "Immunization": "vaccineCode"}.get(resource_type, "code")
+        key = {"MedicationStatement": "medicationCodeableConcept", "Immunization": "vaccineCode"}.get(
+            resource_type, "code"
+        )
         coded = [r for r in resources if r[key].get("coding")]
         assert coded and all({c["system"] for c in r[key]["coding"]} <= systems for r in coded)
-    assert {c["system"] for c in by_text(bundle, "MedicationStatement", "Ibuprofen")["medicationCodeableConcept"]["coding"]} == \
-        SYSTEMS["MedicationStatement"]
+    assert {
+        c["system"] for c in by_text(bundle, "MedicationStatement", "Ibuprofen")["medicationCodeableConcept"]["coding"]
+    } == SYSTEMS["MedicationStatement"]
 
 
 def test_statuses_follow_negation_history_and_certainty():
@@ -111,11 +122,16 @@ def test_medication_dosage():
     bundle = valid(fhir.bundle(holistic(RICH), []))
     ibuprofen = by_text(bundle, "MedicationStatement", "Ibuprofen")
     assert (ibuprofen["status"], ibuprofen["effectiveDateTime"]) == ("active", "2023-03-12")
-    assert ibuprofen["dosage"] == [{
-        "text": "400mg oral three times daily",
-        "timing": {"repeat": {"frequency": 3, "period": 1, "periodUnit": "d"}},
-        "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}], "text": "oral"},
-        "doseAndRate": [{"doseQuantity": {"value": 400, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}]}]
+    assert ibuprofen["dosage"] == [
+        {
+            "text": "400mg oral three times daily",
+            "timing": {"repeat": {"frequency": 3, "period": 1, "periodUnit": "d"}},
+            "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}], "text": "oral"},
+            "doseAndRate": [
+                {"doseQuantity": {"value": 400, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
+            ],
+        }
+    ]
     salbutamol = by_text(bundle, "MedicationStatement", "Salbutamol")["dosage"][0]
     assert salbutamol["asNeededBoolean"] is True and salbutamol["doseAndRate"][0]["doseQuantity"]["code"] == "{puff}"
 
@@ -143,7 +159,10 @@ def test_include_patient_false_uses_logical_references():
 
 def test_include_document_references_and_data():
     result = holistic(JOHN, RICH)
-    assert by_type(valid(fhir.bundle(result, documents(result), include_document_references=False)), "DocumentReference") == []
+    assert (
+        by_type(valid(fhir.bundle(result, documents(result), include_document_references=False)), "DocumentReference")
+        == []
+    )
     without_data = by_type(valid(fhir.bundle(result, documents(result), include_data=False)), "DocumentReference")
     assert [d["content"][0]["attachment"] for d in without_data] == [
         {"contentType": "text/plain", "title": "Record 0"}, {"contentType": "text/plain", "title": "Record 1"}]
@@ -155,16 +174,31 @@ def test_include_document_references_and_data():
 def test_a_document_without_record_id_is_found_by_content_hash():
     result = holistic(JOHN)
     (clinical_record,) = result["clinical_records"]
-    document = {"record_id": None, "content_hash": clinical_record["content_hash"], "content_type": "text/plain", "url": None,
-                "data": None, "title": None}
+    document = {
+        "record_id": None,
+        "content_hash": clinical_record["content_hash"],
+        "content_type": "text/plain",
+        "url": None,
+        "data": None,
+        "title": None,
+    }
     (reference,) = by_type(valid(fhir.bundle(result, [document])), "DocumentReference")
-    assert reference["id"] == clinical_record["record_id"] and reference["content"][0]["attachment"] == {"contentType": "text/plain"}
+    assert reference["id"] == clinical_record["record_id"] and reference["content"][0]["attachment"] == {
+        "contentType": "text/plain"
+    }
 
 
 def test_the_same_record_sent_twice_gives_one_document_reference():
     result = holistic(JOHN, JOHN)
-    twice = [{"record_id": None, "content_hash": result["clinical_records"][0]["content_hash"], "content_type": "text/plain",
-              "title": title} for title in ("first", "second")]
+    twice = [
+        {
+            "record_id": None,
+            "content_hash": result["clinical_records"][0]["content_hash"],
+            "content_type": "text/plain",
+            "title": title,
+        }
+        for title in ("first", "second")
+    ]
     (reference,) = by_type(valid(fhir.bundle(result, twice)), "DocumentReference")
     assert reference["content"][0]["attachment"]["title"] == "first"
 
@@ -182,12 +216,17 @@ def test_without_patient_structured_output_the_records_are_aggregated():
 
 
 def test_a_client_made_patient_without_codes_or_ids_still_validates():
-    made = {"patient_id": "not a fhir id!", "clinical_records": [], "patient_metadata": {"name": "Cher", "gender": "female",
-                                                                                     "birthday": None},
-            "patient_structured_output": {"conditions": [{"identity_signature": "c1", "identity_fields": {"name": "Rash"},
-                                                          "instantiations": []}],
-                                          "observations": [{"identity_signature": "o1", "identity_fields": {"name": "Mood", "value": "good"},
-                                                            "instantiations": []}]}}
+    made = {
+        "patient_id": "not a fhir id!",
+        "clinical_records": [],
+        "patient_metadata": {"name": "Cher", "gender": "female", "birthday": None},
+        "patient_structured_output": {
+            "conditions": [{"identity_signature": "c1", "identity_fields": {"name": "Rash"}, "instantiations": []}],
+            "observations": [
+                {"identity_signature": "o1", "identity_fields": {"name": "Mood", "value": "good"}, "instantiations": []}
+            ],
+        },
+    }
     bundle = valid(fhir.bundle(made, []))
     assert by_type(bundle, "Patient")[0]["name"] == [{"text": "Cher", "family": "Cher"}]
     assert by_type(bundle, "Observation")[0]["valueString"] == "good"

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import threading
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,8 +21,10 @@ from tests.support import ROOT, SHARED_DOCS, Served, make_pdf
 DOC = SHARED_DOCS / "haidy-analyst-structure.txt"
 JS = ROOT / "tests" / "js"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif((NODE is None or not (JS / "node_modules" / "axios").is_dir()) and not os.environ.get("CI"),
-                                reason="node and tests/js/node_modules (make system-deps) are needed")
+pytestmark = pytest.mark.skipif(
+    (NODE is None or not (JS / "node_modules" / "axios").is_dir()) and not os.environ.get("CI"),
+    reason="node and tests/js/node_modules (make system-deps) are needed",
+)
 
 LINES = DOC.read_text(encoding="utf-8").splitlines()
 

@@ -8,9 +8,8 @@ import pytest
 
 from mockserver import Config, create_app
 from mockserver.core.schemas import SchemaRegistry
-from tests.support import AUTH, GROUP
-from tests.support import JPEG, make_pdf
 from tests.haidy.analyst.test_fhir import valid
+from tests.support import AUTH, GROUP, JPEG, make_pdf
 
 TEXT = "Patient presents with hypertension. Current medications: Lisinopril 10mg daily."
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00#TSSE" + b"\x00" * 32
@@ -79,7 +78,15 @@ def test_statuses_follow_the_inputs(client):
     cases = [
         ([record(type="document", base64=b64(make_pdf(TEXT)))], ["DOCUMENT_PARSING_DONE"]),
         ([record(type="document", url=url)], ["DOCUMENT_DOWNLOAD_DONE", "DOCUMENT_PARSING_DONE"]),
-        ([record(type="audio", transcript={"bubbles": [{"text": "Patient has hypertension", "start": 0.0, "end": 2.5}]})], []),
+        (
+            [
+                record(
+                    type="audio",
+                    transcript={"bubbles": [{"text": "Patient has hypertension", "start": 0.0, "end": 2.5}]},
+                )
+            ],
+            [],
+        ),
         ([record(type="audio", base64=b64(MP3))], ["AUDIO_PROCESSING_DONE"]),
     ]
     for records, steps in cases:
@@ -89,7 +96,9 @@ def test_statuses_follow_the_inputs(client):
 
 
 def test_pdf_text_is_extracted_and_structured(client):
-    _, done = run(client, [record(type="document", base64=b64(make_pdf(TEXT)))], config={"include_record_content": True})
+    _, done = run(
+        client, [record(type="document", base64=b64(make_pdf(TEXT)))], config={"include_record_content": True}
+    )
     rec = done["result"]["clinical_records"][0]
     assert "Lisinopril 10mg daily" in rec["record_structured"]["input_text"]
     assert rec["content"]["media_type"] == "application/pdf"
@@ -124,31 +133,70 @@ def test_a_fault_rule_can_fail_the_task(client):
     client.post("/_mock/faults", json={"method": "POST", "path": "/v2/structure",
                                        "task_error": {"error": "Service unavailable", "details": "injected"}})
     statuses, failed = run(client, [record(type="plain_text", text=TEXT)])
-    assert statuses[-1] == "FAILED" and failed["additional_info"] == {"error": "Service unavailable", "details": "injected"}
+    assert statuses[-1] == "FAILED" and failed["additional_info"] == {
+        "error": "Service unavailable",
+        "details": "injected",
+    }
 
 
-@pytest.mark.parametrize("body, loc, fragment", [
-    ({"config": {}}, ["body", "new_records"], "field required"),
-    ({"new_records": []}, ["body", "new_records"], "at least 1 items"),
-    ({"new_records": [record(type="video", text="x")]}, ["body", "new_records", 0, "source", "type"], "enumeration"),
-    ({"new_records": [record(type="plain_text")]}, ["body", "new_records", 0, "source"], "exactly one of text"),
-    ({"new_records": [record(type="document", url="http://127.0.0.1/a.pdf", base64=b64(make_pdf()))]},
-     ["body", "new_records", 0, "source"], "exactly one of url, base64"),
-    ({"new_records": [record(type="plain_text", url="http://127.0.0.1/a.pdf")]}, ["body", "new_records", 0, "source"], "exactly one of text"),
-    ({"new_records": [record(type="document", base64="data:application/pdf;base64," + b64(make_pdf()))]},
-     ["body", "new_records", 0, "source", "base64"], "data URI prefix"),
-    ({"new_records": [record(type="document", base64="JVBER i0x*")]}, ["body", "new_records", 0, "source", "base64"], "invalid base64"),
-    ({"new_records": [record(type="document", base64=b64(b"just text"))]}, ["body", "new_records", 0, "source", "base64"],
-     "File type not supported"),
-    ({"new_records": [record(type="audio", base64=b64(make_pdf()))]}, ["body", "new_records", 0, "source", "base64"],
-     "File type not supported"),
-    ({"new_records": [record(type="plain_text", text="x")], "config": {"output_language": "es"}},
-     ["body", "config", "output_language"], "enumeration"),
-    ({"new_records": [record(type="plain_text", text="x")], "config": {"structure_engine_version": "v1"}},
-     ["body", "config", "structure_engine_version"], "does not match"),
-    ({"new_records": [{"record_id": "not-a-uuid", "source": {"type": "plain_text", "text": "x"}}]},
-     ["body", "new_records", 0, "record_id"], "uuid"),
-])
+@pytest.mark.parametrize(
+    "body, loc, fragment",
+    [
+        ({"config": {}}, ["body", "new_records"], "field required"),
+        ({"new_records": []}, ["body", "new_records"], "at least 1 items"),
+        (
+            {"new_records": [record(type="video", text="x")]},
+            ["body", "new_records", 0, "source", "type"],
+            "enumeration",
+        ),
+        ({"new_records": [record(type="plain_text")]}, ["body", "new_records", 0, "source"], "exactly one of text"),
+        (
+            {"new_records": [record(type="document", url="http://127.0.0.1/a.pdf", base64=b64(make_pdf()))]},
+            ["body", "new_records", 0, "source"],
+            "exactly one of url, base64",
+        ),
+        (
+            {"new_records": [record(type="plain_text", url="http://127.0.0.1/a.pdf")]},
+            ["body", "new_records", 0, "source"],
+            "exactly one of text",
+        ),
+        (
+            {"new_records": [record(type="document", base64="data:application/pdf;base64," + b64(make_pdf()))]},
+            ["body", "new_records", 0, "source", "base64"],
+            "data URI prefix",
+        ),
+        (
+            {"new_records": [record(type="document", base64="JVBER i0x*")]},
+            ["body", "new_records", 0, "source", "base64"],
+            "invalid base64",
+        ),
+        (
+            {"new_records": [record(type="document", base64=b64(b"just text"))]},
+            ["body", "new_records", 0, "source", "base64"],
+            "File type not supported",
+        ),
+        (
+            {"new_records": [record(type="audio", base64=b64(make_pdf()))]},
+            ["body", "new_records", 0, "source", "base64"],
+            "File type not supported",
+        ),
+        (
+            {"new_records": [record(type="plain_text", text="x")], "config": {"output_language": "es"}},
+            ["body", "config", "output_language"],
+            "enumeration",
+        ),
+        (
+            {"new_records": [record(type="plain_text", text="x")], "config": {"structure_engine_version": "v1"}},
+            ["body", "config", "structure_engine_version"],
+            "does not match",
+        ),
+        (
+            {"new_records": [{"record_id": "not-a-uuid", "source": {"type": "plain_text", "text": "x"}}]},
+            ["body", "new_records", 0, "record_id"],
+            "uuid",
+        ),
+    ],
+)
 def test_invalid_requests_get_the_documented_422(client, body, loc, fragment):
     resp = client.post("/v2/structure", json=body, headers=AUTH)
     assert resp.status_code == 422, resp.get_json()
@@ -158,13 +206,18 @@ def test_invalid_requests_get_the_documented_422(client, body, loc, fragment):
 
 def test_the_docs_missing_new_records_error_exactly(client):
     resp = client.post("/v2/structure", json={"config": {"structure_engine_version": "1.0.0"}}, headers=AUTH)
-    assert resp.get_json() == {"detail": [{"loc": ["body", "new_records"], "msg": "field required", "type": "value_error.missing"}]}
+    assert resp.get_json() == {
+        "detail": [{"loc": ["body", "new_records"], "msg": "field required", "type": "value_error.missing"}]
+    }
 
 
 def test_unknown_and_foreign_tasks_are_404(client):
     assert client.post("/v2/tasks", json={"task_id": "nope"}, headers=AUTH).status_code == 404
     task_id = start(client, [record(type="plain_text", text=TEXT)]).get_json()["task_id"]
-    assert client.post("/v2/tasks", json={"task_id": task_id}, headers={"Authorization": "Bearer other"}).status_code == 404
+    assert (
+        client.post("/v2/tasks", json={"task_id": task_id}, headers={"Authorization": "Bearer other"}).status_code
+        == 404
+    )
 
 
 def test_structure_text_answers_done_at_once_and_can_be_polled_once(client):
@@ -187,8 +240,11 @@ def test_incremental_update_extends_the_given_holistic_patient(client):
 
 
 def test_fhir_endpoint_returns_a_bundle(client):
-    statuses, done = run(client, [record(type="plain_text", text="Patient John Doe, DOB 1990-01-01, diagnosed with type 2 diabetes.")],
-                         path="/v2/structure/fhir?include_patient=true&include_document_references=false")
+    statuses, done = run(
+        client,
+        [record(type="plain_text", text="Patient John Doe, DOB 1990-01-01, diagnosed with type 2 diabetes.")],
+        path="/v2/structure/fhir?include_patient=true&include_document_references=false",
+    )
     bundle = valid(done["result"])
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert bundle["type"] == "collection" and "Patient" in kinds and "DocumentReference" not in kinds
@@ -210,7 +266,9 @@ def test_legacy_base64_endpoint_works_and_is_marked_deprecated(client):
         task = client.post("/v2/tasks", json={"task_id": task_id}, headers=AUTH).get_json()
         if task["status"] == "DONE":
             break
-    docs = [e["resource"] for e in valid(task["result"])["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    docs = [
+        e["resource"] for e in valid(task["result"])["entry"] if e["resource"]["resourceType"] == "DocumentReference"
+    ]
     assert docs[0]["content"][0]["attachment"]["contentType"] == "application/pdf"
 
 
@@ -227,7 +285,9 @@ def test_legacy_base64_errors_as_documented(client, body, status):
 
 
 def own_file_url(client, content: bytes) -> str:
-    ctx = client.post("/v2/patient-contexts/", json={"external_id": "files", "patient_group": GROUP}, headers=AUTH).get_json()
+    ctx = client.post(
+        "/v2/patient-contexts/", json={"external_id": "files", "patient_group": GROUP}, headers=AUTH
+    ).get_json()
     stored = client.post(f"/v2/patient-files/upload/{ctx['id']}", headers=AUTH, content_type="multipart/form-data",
                          data={"files": [(io.BytesIO(content), "lab.pdf")]}).get_json()["uploaded_files"][0]
     return f"http://localhost/_mock/haidy/files/{stored['id']}"
@@ -250,11 +310,28 @@ def test_legacy_url_endpoint_extends_a_given_bundle(client):
 
 
 def test_tests_can_override_what_an_input_structures_to(client):
-    wanted = {"medications": [], "procedures": [], "allergies": [], "immunizations": [], "observations": [],
-              "conditions": [{"identity_signature": "cond_custom", "identity_fields": {"name": "Made-up syndrome"},
-                              "instantiations": [{"display_str": "fine", "span": {"start": 11, "end": 15},
-                                                  "tagging_certainty": 1.0, "time_references": [],
-                                                  "status": {"negated": False, "historical": False, "certainty": "confirmed"}}]}]}
+    wanted = {
+        "medications": [],
+        "procedures": [],
+        "allergies": [],
+        "immunizations": [],
+        "observations": [],
+        "conditions": [
+            {
+                "identity_signature": "cond_custom",
+                "identity_fields": {"name": "Made-up syndrome"},
+                "instantiations": [
+                    {
+                        "display_str": "fine",
+                        "span": {"start": 11, "end": 15},
+                        "tagging_certainty": 1.0,
+                        "time_references": [],
+                        "status": {"negated": False, "historical": False, "certainty": "confirmed"},
+                    }
+                ],
+            }
+        ],
+    }
     resp = client.post("/_mock/tenants/test-token/haidy/structure-overrides",
                        json={"text": "Patient is fine.", "structured_output": wanted})
     assert resp.status_code == 200 and resp.get_json()["content_hash"].startswith("sha256:")

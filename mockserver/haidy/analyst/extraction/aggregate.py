@@ -18,7 +18,7 @@ class Aggregate:
         self._seen: set[tuple] = set()
 
     @classmethod
-    def of(cls, holistic: dict) -> "Aggregate":
+    def of(cls, holistic: dict) -> Aggregate:
         """The aggregate of an existing HolisticPatient: its patient_structured_output, or else its records' outputs."""
         aggregate = cls()
         if holistic.get("patient_structured_output"):

@@ -23,7 +23,9 @@ _UNAFFECTED = {"observations": {"negated", "possible"}}
 """A measured value is a fact: "no fever, temp 37.2" must not negate the temperature."""
 
 
-def attach(doc: Doc, matches: list[Match], owners: list[int | None], index: int, kind: str) -> tuple[int, int, int] | None:
+def attach(
+    doc: Doc, matches: list[Match], owners: list[int | None], index: int, kind: str
+) -> tuple[int, int, int] | None:
     """Where a target at matches[index] meets a `kind` cue ("allergy", "vaccine"): (first token, last token, cue index).
 
     The span takes the cue in when it is the target's immediate neighbour ("allergic to penicillin",
@@ -82,7 +84,7 @@ def statuses(doc: Doc, matches: list[Match], mentions) -> list[dict]:
                 for number in reached:
                     flags[number].add(flag)
     result = []
-    for mention, found in zip(mentions, flags):
+    for mention, found in zip(mentions, flags, strict=True):
         found -= _UNAFFECTED.get(mention.category, set())
         certainty = "negated" if "negation" in found else "possible" if "possible" in found else "confirmed"
         result.append({"negated": "negation" in found, "historical": "historical" in found, "certainty": certainty})

@@ -28,7 +28,8 @@ def stable_id(*parts: str) -> str:
 
 def holistic_patient(records: list[dict], *, existing: dict | None, config: dict, now: str) -> dict:
     """The HolisticPatient of the doc: `records` are the new clinical records as the task engine processed them, each
-    {"record_id": str, "content_hash": "sha256:<hex>", "input_text": str, "content": {...}}; `existing` a HolisticPatient
+    {"record_id": str, "content_hash": "sha256:<hex>", "input_text": str, "content": {...}};
+    `existing` a HolisticPatient
     given by the client for incremental update (extend it: keep its records and ids, add new records, records with a
     content_hash already present are not processed again); `config` the request's config (include_record_structured
     default true, include_record_content, include_record_metadata, include_patient_metadata, include_patient_structured,
@@ -49,7 +50,11 @@ def holistic_patient(records: list[dict], *, existing: dict | None, config: dict
         hashes.add(new["content_hash"])
         text = new.get("input_text") or ""
         record_id = new.get("record_id") or stable_id("record", new["content_hash"])
-        structured = new["structured_output"] if "structured_output" in new else record.structure(text, options["output_language"])
+        structured = (
+            new["structured_output"]
+            if "structured_output" in new
+            else record.structure(text, options["output_language"])
+        )
         found = patient.metadata(text)
         metadata = patient.merge(metadata, found)
         aggregate.add(record_id, structured)

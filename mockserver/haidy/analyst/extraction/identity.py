@@ -57,5 +57,5 @@ def _observation(concept: str, attributes: dict, language: str) -> dict:
         result["components"] = [
             {"name": LEXICON.name("observations", part, language), "value": value, "unit": attributes["unit"],
              "concept": part, "codes": LEXICON.concept_codes("observations", part)}
-            for part, value in zip(components, attributes["parts"])]
+            for part, value in zip(components, attributes["parts"], strict=False)]
     return result

@@ -6,7 +6,7 @@ from mockserver.haidy.analyst.extraction.lexicon import LANGUAGES, LEXICON
 from mockserver.haidy.analyst.extraction.text import normalize, tokenize
 
 _STOPWORDS = {language: frozenset(normalize(w) for w in words)
-              for language, words in zip(LANGUAGES, LEXICON.languages("stopwords"))}
+              for language, words in zip(LANGUAGES, LEXICON.languages("stopwords"), strict=True)}
 
 
 def detect_language(text: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The lexicons shipped as data under `haidy/lexicons/`: one file per language plus language-neutral codes.
+"""The lexicons shipped as data under `haidy/analyst/lexicons/`: one file per language plus language-neutral codes.
 
 Loaded, cross-checked and indexed once at import, so extraction itself only does dictionary lookups. Texts
 are matched against the union of all four languages: a record does not say its language, and a German
@@ -107,7 +107,8 @@ class Lexicon:
         return [self._data[language][section] for language in LANGUAGES]
 
     def _check(self) -> None:
-        """Every concept a language file names is in codes.json; every codes.json concept has a name in every language."""
+        """Every concept a language file names is in codes.json; every codes.json concept has a name in
+        every language."""
         problems = []
         for category in CATEGORIES:
             known = set(self.codes[category]) | ({GENERIC_ALLERGY} if category == "allergies" else set())

@@ -17,7 +17,7 @@ def structure(text: str, language: str) -> dict:
     times = _times_by_sentence(doc, text, found)
     output: dict[str, list] = {category: [] for category in CATEGORIES}
     entities: dict[str, dict] = {}
-    for mention, status in zip(found, context.statuses(doc, matches, found)):
+    for mention, status in zip(found, context.statuses(doc, matches, found), strict=True):
         if mention.concept == GENERIC_ALLERGY and not status["negated"]:
             continue
         key = identity.signature(mention.category, mention.concept, mention.attributes)

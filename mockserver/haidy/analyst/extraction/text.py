@@ -40,7 +40,8 @@ def is_abbreviation(surface: str) -> bool:
 
 
 def phrase_pattern(surface: str) -> str:
-    """A regex for a surface form, tolerant of spacing ("1x", "1 x"; "p.o.", "p. o."); abbreviations stay case-sensitive."""
+    """A regex for a surface form, tolerant of spacing ("1x", "1 x"; "p.o.", "p. o."); abbreviations
+    stay case-sensitive."""
     parts: list[str] = []
     for run in _RUN.findall(surface):
         if run.isspace():
