@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from mockserver.harness.handle import MockHandle
+from mockserver.harness.mock_handle import MockHandle
 
 _lock = threading.Lock()
 

@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 from mockserver.app import create_app
 from mockserver.core.config import Config
 from mockserver.core.validation import check_document
-from mockserver.harness.handle import MockHandle
 from mockserver.harness.intercept import intercept
+from mockserver.harness.mock_handle import MockHandle
 from mockserver.heidi import BASE_PATH
 
 
