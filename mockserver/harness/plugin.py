@@ -8,47 +8,27 @@ reset for this test, or a dedicated one under `@pytest.mark.mockserver(...)`), `
 
 from __future__ import annotations
 
-import threading
+from typing import TYPE_CHECKING
 
 import pytest
-import requests
-from flask import Flask
-from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
-from mockserver.app import create_app
-from mockserver.core.config import Config
-from mockserver.core.validation import check_document
-from mockserver.harness.intercept import intercept
-from mockserver.harness.mock_handle import MockHandle
-from mockserver.heidi import BASE_PATH
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from mockserver.harness.live_server import ApiSession, MockServer
+    from mockserver.harness.mock_handle import MockHandle
+
+# pytest loads this module in every run where the package is installed, also where no test uses a mock:
+# so it imports only pytest, and a fixture imports the app (and Flask, jsonschema, ...) when it is used.
 
 
-class MockServer(MockHandle):
-    """A mock served in this process on a real port: its base `url`, plus every `MockHandle` control."""
+def __getattr__(name: str):
+    """`mockserver.harness.plugin.MockServer` and `.ApiSession`, the types the fixtures return, on first use."""
+    if name in ("MockServer", "ApiSession"):
+        from mockserver.harness import live_server
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
-        super().__init__(app)
-        self._server = make_server(host, port, app, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-
-
-class ApiSession(requests.Session):
-    """A `requests.Session` bound to a base URL: `session.get("/v2/patient-contexts/")`."""
-
-    def __init__(self, base_url: str, headers: dict[str, str]):
-        super().__init__()
-        self.base_url = base_url
-        self.headers.update(headers)
-
-    def request(self, method, url, *args, **kwargs):
-        return super().request(method, url if "://" in url else self.base_url + url, *args, **kwargs)
+        return getattr(live_server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _SEEN = pytest.StashKey[list]()
@@ -65,6 +45,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     seen = config.stash.get(_SEEN, None)
     if seen is None:
         return
+    from mockserver.app import create_app
     from mockserver.control.coverage import CoverageReport
 
     document = create_app().test_client().get("/openapi.json").get_json()
@@ -84,6 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def mockserver_session() -> MockServer:
     """The session's shared mock (one per pytest-xdist worker), checking its answers against the schemas."""
+    from mockserver.app import create_app
+    from mockserver.core.config import Config
+    from mockserver.harness.live_server import MockServer
+
     server = MockServer(create_app(Config(validate_responses=True)))
     yield server
     server.stop()
@@ -92,6 +77,11 @@ def mockserver_session() -> MockServer:
 @pytest.fixture
 def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -> MockServer:
     """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
+    from mockserver.app import create_app
+    from mockserver.core.config import Config
+    from mockserver.core.validation import check_document
+    from mockserver.harness.live_server import MockServer
+
     marker = request.node.get_closest_marker("mockserver")
     if marker is None:
         server = mockserver_session
@@ -124,6 +114,8 @@ def mockserver_client(mockserver: MockServer) -> FlaskClient:
 @pytest.fixture
 def mockserver_intercept(mockserver: MockServer) -> MockHandle:
     """`requests` and `httpx` calls to the vendors' real hosts go to this test's mock, no sockets."""
+    from mockserver.harness.intercept import intercept
+
     with intercept(mockserver.app) as handle:
         yield handle
 
@@ -131,6 +123,8 @@ def mockserver_intercept(mockserver: MockServer) -> MockHandle:
 @pytest.fixture
 def haidy_session(mockserver: MockServer) -> ApiSession:
     """A `requests.Session` for Haidy on this test's mock, sending `Authorization: Bearer test-token`."""
+    from mockserver.harness.live_server import ApiSession
+
     with ApiSession(mockserver.url, {"Authorization": "Bearer test-token"}) as session:
         yield session
 
@@ -139,6 +133,11 @@ def haidy_session(mockserver: MockServer) -> ApiSession:
 def heidi_session(mockserver: MockServer) -> ApiSession:
     """A `requests.Session` for Heidi under its real base path, with a JWT bought from `GET /jwt`
     with the API key `test-api-key` (so the tenant is `test-api-key`)."""
+    import requests
+
+    from mockserver.harness.live_server import ApiSession
+    from mockserver.heidi import BASE_PATH
+
     base = mockserver.url + BASE_PATH
     issued = requests.get(
         f"{base}/jwt",
@@ -154,5 +153,7 @@ def heidi_session(mockserver: MockServer) -> ApiSession:
 @pytest.fixture
 def esteem_session(mockserver: MockServer) -> ApiSession:
     """A `requests.Session` for Esteem on this test's mock, as user `test-user-token` (role user, own practice)."""
+    from mockserver.harness.live_server import ApiSession
+
     with ApiSession(mockserver.url, {"X-User-Token": "test-user-token"}) as session:
         yield session
