@@ -10,15 +10,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["create_app", "Config", "intercept", "__version__"]
+__all__ = ["create_app", "Config", "intercept", "NotIntercepted", "__version__"]
 
 if TYPE_CHECKING:
     from mockserver.app import create_app
     from mockserver.core.config import Config
-    from mockserver.harness.intercept import intercept
+    from mockserver.harness.intercept import NotIntercepted, intercept
 
 _LAZY = {"create_app": "mockserver.app", "Config": "mockserver.core.config",
-         "intercept": "mockserver.harness.intercept"}
+         "intercept": "mockserver.harness.intercept", "NotIntercepted": "mockserver.harness.intercept"}
 
 
 def __getattr__(name: str):

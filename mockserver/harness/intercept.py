@@ -4,12 +4,17 @@ reach the in-process fake without a socket; calls to any other host are untouche
     with mockserver.intercept() as mock:
         requests.post("https://api.44ai.ch/v2/patient-contexts/", ...)   # answered by the fake
         mock.journal.assert_called("POST", "/v2/patient-contexts/")
+
+A call to another host of a vendor's domain (`api.heidihealth.com` instead of
+`registrar.api.heidihealth.com`, say) is almost always a wrong guess at the real host, and it would
+silently reach the network: it raises `NotIntercepted`, naming the hosts that are intercepted,
+unless `allow_hosts` lets it through.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from urllib.parse import urlsplit
@@ -21,16 +26,44 @@ from mockserver.harness.mock_handle import MockHandle
 _lock = threading.Lock()
 
 
+class NotIntercepted(RuntimeError):
+    """A call under `intercept()` to a host of a vendor's domain that the mock does not answer. Not a
+    network error on purpose: a client's retry logic must not swallow it."""
+
+
 @contextmanager
-def intercept(app: Flask | None = None) -> Iterator[MockHandle]:
-    """Route the vendors' hosts to `app` (a fresh default app if None) for the `with` block."""
+def intercept(app: Flask | None = None, *, allow_hosts: Iterable[str] = ()) -> Iterator[MockHandle]:
+    """Route the vendors' hosts to `app` (a fresh default app if None) for the `with` block. Other hosts
+    of the vendors' domains raise `NotIntercepted`, except those in `allow_hosts`, which reach the network."""
     if app is None:
         from mockserver.app import create_app
 
         app = create_app()
     hosts = {host for api in app.extensions["mockserver"].apis for host in api.hosts}
-    with _lock, _patch_requests(app, hosts), _patch_httpx(app, hosts):
+    guard = _Guard(hosts, set(allow_hosts))
+    with _lock, _patch_requests(app, guard), _patch_httpx(app, guard):
         yield MockHandle(app)
+
+
+class _Guard:
+    """Which hosts the fake answers, and which other hosts of the vendors' domains may not be called."""
+
+    def __init__(self, hosts: set[str], allowed: set[str]):
+        self.hosts = hosts
+        self.allowed = allowed
+        self.domains = {".".join(host.split(".")[-2:]) for host in hosts}
+        """The vendors' registrable domains (44ai.ch, heidihealth.com, ...), from their real hosts."""
+
+    def answers(self, host: str | None) -> bool:
+        """True: the fake answers `host`. False: the network does. Raises for a vendor host it does not know."""
+        host = (host or "").lower()
+        if host in self.hosts:
+            return True
+        if host not in self.allowed and any(host == d or host.endswith("." + d) for d in self.domains):
+            raise NotIntercepted(
+                f"{host} is not a host mockserver answers, and intercept() keeps vendor hosts off the network. "
+                f"Intercepted: {', '.join(sorted(self.hosts))}. To let it through: intercept(allow_hosts=[{host!r}])")
+        return False
 
 
 def _wsgi_call(app: Flask, method: str, url: str, headers, body: bytes):
@@ -43,7 +76,7 @@ def _wsgi_call(app: Flask, method: str, url: str, headers, body: bytes):
 
 
 @contextmanager
-def _patch_requests(app: Flask, hosts: set[str]):
+def _patch_requests(app: Flask, guard: _Guard):
     try:
         import requests
         from requests.adapters import HTTPAdapter
@@ -54,7 +87,7 @@ def _patch_requests(app: Flask, hosts: set[str]):
     original = HTTPAdapter.send
 
     def send(adapter, request, **kwargs):
-        if urlsplit(request.url).hostname not in hosts:
+        if not guard.answers(urlsplit(request.url).hostname):
             return original(adapter, request, **kwargs)
         body = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
         if hasattr(body, "read"):
@@ -79,7 +112,7 @@ def _patch_requests(app: Flask, hosts: set[str]):
 
 
 @contextmanager
-def _patch_httpx(app: Flask, hosts: set[str]):
+def _patch_httpx(app: Flask, guard: _Guard):
     try:
         import httpx
     except ImportError:
@@ -98,10 +131,10 @@ def _patch_httpx(app: Flask, hosts: set[str]):
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def handle(transport, request):
-        return answer(request) if request.url.host in hosts else sync_original(transport, request)
+        return answer(request) if guard.answers(request.url.host) else sync_original(transport, request)
 
     async def handle_async(transport, request):
-        if request.url.host not in hosts:
+        if not guard.answers(request.url.host):
             return await async_original(transport, request)
         await request.aread()
         return answer(request)

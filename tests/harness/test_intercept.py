@@ -73,3 +73,31 @@ def test_the_fixture_shares_the_session_mock(mockserver_intercept, mockserver):
     listed = requests.get(f"{mockserver.url}/v2/patient-contexts/", headers=AUTH).json()
     assert [c["external_id"] for c in listed] == ["patient-12345"]
     assert mockserver_intercept.app is mockserver.app
+
+
+@pytest.mark.parametrize("url", ["https://api.heidihealth.com/api/v2/ml-scribe/open-api/jwt",
+                                 "https://44ai.ch/v2/patient-contexts/", "https://staging.api.esteem.health/v1/patients"])
+def test_a_wrong_guess_at_a_vendor_host_fails_loudly_instead_of_reaching_the_network(url):
+    with mockserver.intercept() as mock:
+        with pytest.raises(mockserver.NotIntercepted, match="Intercepted: api.44ai.ch, api.esteem.health, haidy.ch, "
+                                                          "registrar.api.heidihealth.com"):
+            requests.get(url, timeout=5)
+        with pytest.raises(mockserver.NotIntercepted, match=r"intercept\(allow_hosts="):
+            httpx.get(url, timeout=5)
+        assert mock.journal.find() == []
+
+
+def test_an_allowed_vendor_host_goes_to_the_network(monkeypatch):
+    sent = []
+
+    def network(adapter, request, **kwargs):  # stands in for the real network: no request leaves the machine
+        sent.append(request.url)
+        response = requests.Response()
+        response.status_code, response._content, response.request = 204, b"", request
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", network)
+    with mockserver.intercept(allow_hosts=["staging.api.44ai.ch"]):
+        assert requests.get("https://staging.api.44ai.ch/health", timeout=5).status_code == 204
+        assert requests.post("https://api.44ai.ch/v2/patient-contexts/", json=BODY, headers=AUTH).status_code == 200
+    assert sent == ["https://staging.api.44ai.ch/health"]
