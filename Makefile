@@ -1,4 +1,5 @@
 # Two entry points: `make serve` and `make test`. Both create .venv and install the project first.
+# `make serve ARGS="--fixtures demo"` passes options to `mockserver serve`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -6,6 +7,7 @@ STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 PYTEST_ARGS ?= -n auto
+ARGS ?=
 
 .PHONY: serve test lint install system-deps bench clean
 
@@ -26,7 +28,7 @@ system-deps:
 	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/js/node_modules ]; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
 
 serve: $(STAMP)
-	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
+	$(BIN)/mockserver serve --host $(HOST) --port $(PORT) $(ARGS)
 
 # ruff's rules and line length are in pyproject.toml; the tree is kept clean.
 lint: $(STAMP)
