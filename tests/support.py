@@ -19,8 +19,11 @@ from mockserver.harness.dataset import pdf
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout."""
-SHARED_DOCS = ROOT.parent / "shared" / "api-docs"
-"""The vendor docs, where they lie beside the checkout (CI has them)."""
+SHARED_DOCS = Path(os.environ.get("MOCKSERVER_VENDOR_DOCS") or ROOT.parent / "shared" / "api-docs")
+"""The vendor docs, where they lie beside the checkout (CI has them); MOCKSERVER_VENDOR_DOCS names another place.
+Only tests/test_vendor_docs.py reads them: every other test reads the copies in tests/<family>/doc_examples/."""
+DOC_COPIES = {"haidy": ROOT / "tests" / "haidy" / "doc_examples", "heidi": ROOT / "tests" / "heidi" / "doc_examples"}
+"""Per family, the folder of the vendor doc pages the tests read, copied verbatim from SHARED_DOCS."""
 AUTH = {"Authorization": "Bearer test-token"}
 GROUP = "sqmcrfbv6fx4g04"
 
@@ -51,21 +54,25 @@ class Served:
             try:
                 if requests.get(f"{self.url}/_mock/health", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 time.sleep(0.1)
         self.stop()
         raise TimeoutError("mockserver did not answer /_mock/health in time")
 
     def stop(self, timeout: float = 10) -> tuple[int, str]:
-        """Ctrl-C, then the exit code and everything it printed."""
+        """Ctrl-C, then the exit code and everything it printed.
+
+        Its output is read while it stops, not after: a server that has printed more than a pipe holds
+        (64 KiB of access log, in a session-long server) blocks in its last write and could never exit.
+        """
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:
-            self.proc.wait(timeout)
+            output, _ = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait()
-        return self.proc.returncode, self.proc.stdout.read()
+            output, _ = self.proc.communicate()
+        return self.proc.returncode, output
 
 
 def make_pdf(text: str = "Lab report") -> bytes:

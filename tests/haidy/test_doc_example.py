@@ -1,7 +1,8 @@
 """The complete Python example of haidy-patient-contexts.txt, run against `mockserver serve`.
 
-The shipped doc text lost its indentation, so the runnable copy lives in tests/doc_examples/;
-the first test proves it is the doc's code line for line, leading whitespace aside.
+The shipped doc text lost its indentation, so the runnable copy lives in tests/haidy/doc_examples/;
+the first test proves it is the doc's code line for line, leading whitespace aside. The doc itself is
+read from its verbatim copy beside it (tests/test_vendor_docs.py compares that with the vendor's).
 """
 
 import subprocess
@@ -10,10 +11,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.support import ROOT, SHARED_DOCS, make_pdf
+from tests.support import DOC_COPIES, make_pdf
 
-DOC = SHARED_DOCS / "haidy-patient-contexts.txt"
-EXAMPLE = ROOT / "tests" / "haidy" / "doc_examples" / "haidy_patient_contexts.py"
+DOC = DOC_COPIES["haidy"] / "haidy-patient-contexts.txt"
+EXAMPLE = DOC_COPIES["haidy"] / "haidy_patient_contexts.py"
 
 
 def doc_code() -> list[str]:
