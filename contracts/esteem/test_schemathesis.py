@@ -6,10 +6,12 @@ The mock runs in strict auth with one plain `user` (contracts/esteem/tenants.jso
 token gets 401" is checked too, and every patient the workflow touches is one the user created.
 
 Documented answers to schema-valid input that the schema cannot rule out are accepted, and only
-those: 404 for a path id naming no patient; 422 from create/update for a birth date in the future
-(on the mock's clock) and from recording a gauge whose value is outside its type's scale or whose
-time is in the future. Dictionaries of past dates and in-scale values keep most cases on the
-successful path. $MOCKSERVER_CONTRACT_EXAMPLES dials the number of examples.
+those: 404 for a path id naming no patient (whatever the body: the patient is found first); 422 from
+create/update for a birth date in the future (on the mock's clock) and from recording a gauge whose
+time is in the future (a value outside its type's scale is the schema's to refuse). Request bodies
+come in both forms the schemas document, nested under `patient`/`gauge` and bare (Rails'
+wrap_parameters). Dictionaries of past dates and in-scale values keep most cases on the successful
+path. $MOCKSERVER_CONTRACT_EXAMPLES dials the number of examples.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ patients assigned, change role or practice; after each step the mock and the mod
 
 - every get, update and gauge list answers 200 if the user may see the patient (admin: all;
   supervisor: their practice's; user: created or assigned), 403 if the patient exists but they
-  may not, 404 if it does not exist;
+  may not, 404 if it does not exist; an update with bare attributes (Rails' wrap_parameters) the same;
+- an invalid update or gauge reading answers that same 403 or 404 (Rails finds and authorises the
+  patient before it validates the params), and 422 only to a user who may see the patient;
 - paging through the list with any page size (and a name search) yields every visible, matching
   patient exactly once, by id, with consistent counts, and a page past the end is empty.
 """
@@ -104,20 +106,24 @@ class EsteemAccess(RuleBasedStateMachine):
         person.role, person.practice = role, practice or person.practice
 
     @rule(who=st.sampled_from(TOKENS), patient_id=patient_ids | st.integers(1, 2000),
-          how=st.sampled_from(["get", "update", "gauges"]))
+          how=st.sampled_from(["get", "update", "update-bare", "gauges", "update-invalid", "gauge-invalid"]))
     def access(self, who, patient_id, how):
         method, url, kwargs = {
             "get": ("GET", f"/v1/patients/{patient_id}", {}),
             "update": ("PUT", f"/v1/patients/{patient_id}", {"json": {"patient": {"gender": "female"}}}),
+            "update-bare": ("PUT", f"/v1/patients/{patient_id}", {"json": {"gender": "female"}}),
             "gauges": ("GET", f"/v1/patients/{patient_id}/gauges", {}),
+            "update-invalid": ("PUT", f"/v1/patients/{patient_id}", {"json": {"patient": {"phone": "1"}}}),
+            "gauge-invalid": ("POST", f"/v1/patients/{patient_id}/gauges",
+                              {"json": {"gauge_type": "mood", "value": 0}}),
         }[how]
         resp = self.call(method, url, who, **kwargs)
         patient = self.patients.get(patient_id)
         if patient is None:
             assert (resp.status_code, resp.get_json()) == (404, NOT_FOUND)
         elif may_see(self.person(who), who, patient):
-            assert resp.status_code == 200, resp.get_json()
-            if how != "gauges":
+            assert resp.status_code == (422 if how.endswith("-invalid") else 200), resp.get_json()
+            if how in ("get", "update", "update-bare"):
                 assert resp.get_json()["id"] == patient_id
         else:
             assert (resp.status_code, resp.get_json()) == (403, FORBIDDEN)

@@ -58,11 +58,26 @@ class AuthScheme(Protocol):
 
 
 @dataclass(frozen=True)
+class Wrap:
+    """Rails' `wrap_parameters`: a JSON object body without the root `key` is read as `{key: {...}}` holding
+    those of its members that are attributes of the model, i.e. the properties `schema` declares for `key`;
+    a body with none of them is left as it is (and is refused for lacking `key`).
+
+    `schema` is the wrapped form alone: the body is validated against it once wrapped, so errors are located
+    as in the wrapped form. The body's own schema (`Body.schema`) documents both forms, as an `anyOf` of
+    `schema` and the bare form referenced from it."""
+
+    key: str
+    schema: str
+
+
+@dataclass(frozen=True)
 class Body:
-    """A request body: a schema name and its media type."""
+    """A request body: a schema name and its media type, and for a Rails family the wrapping of bare attributes."""
 
     schema: str
     media_type: str = JSON
+    wrap: Wrap | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,8 @@ class Operation:
     deprecated: bool = False
     auth: AuthScheme | None = None
     """The scheme that authenticates this operation: the family's, or the operation's own."""
+    find_first: Callable[[Call], None] | None = None
+    """Rails' `before_action` that finds and authorises the record the path names: see `Api.find_first`."""
 
     @property
     def path_params(self) -> list[str]:
@@ -104,7 +121,8 @@ class Operation:
 
     def schema_names(self) -> list[str]:
         names = [r.schema for r in self.responses.values() if r.schema]
-        names += [s for s in (self.body and self.body.schema, self.query) if s]
+        body = (self.body.schema, self.body.wrap and self.body.wrap.schema) if self.body else ()
+        names += [s for s in (*body, self.query) if s]
         return names + list(self.path_schemas.values())
 
 
@@ -145,7 +163,8 @@ class Api:
                  error_schema: str | None = None, description: str = "",
                  mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
                  json_loads: Callable[[str], Any] | None = None,
-                 invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError):
+                 invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError,
+                 find_first: Callable[[Call], None] | None = None):
         self.name = name
         self.hosts = hosts
         """The vendor's real hostnames: `intercept()` sends calls to them to this fake."""
@@ -161,6 +180,12 @@ class Api:
         """Parses JSON request bodies (None: strict JSON); raises ValueError (with `pos` where known) on bad input."""
         self.invalid_path = invalid_path
         """The error for path parameters their schemas refuse: FastAPI's 422 by default, a Rails family's 404."""
+        self.find_first = find_first
+        """Rails' order (a `before_action` that finds the record): called with the `Call` once the request is
+        authenticated, its JSON body parsed (not validated) and its path parameters parsed, before the body and
+        query are validated (the `Call` has neither yet); it raises the family's 404/403 for a record that is
+        missing or hidden, so that answer comes before the input's 422. None (every other family): body and
+        query are validated before the path parameters are parsed. An operation may declare its own."""
         self.validation_schema = validation_schema
         self.error_schema = error_schema
         self.operations: list[Operation] = []
@@ -169,12 +194,13 @@ class Api:
                   query: str | None = None, path_schemas: dict[str, str] | None = None,
                   responses: dict[int, Reply | str],
                   links: dict[int, dict] | None = None, authenticated: bool = True,
-                  errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None):
+                  errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None,
+                  find_first: Callable[[Call], None] | None = None):
         """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
 
         `path_schemas` gives a schema to path parameters that are not plain strings (e.g. integer ids); the
         handler gets them parsed. `auth` replaces the family's scheme for this operation (e.g. an API key
-        that obtains the token)."""
+        that obtains the token); `find_first` the family's hook (`Api.find_first`)."""
         replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
         if isinstance(body, str):
             body = Body(body)
@@ -192,6 +218,8 @@ class Api:
         unknown = set(path_schemas or ()) - set(_PARAM.findall(path))
         if unknown:
             raise ValueError(f"{method} {path} has no path parameter {', '.join(sorted(unknown))}")
+        if body and body.wrap and body.media_type != JSON:
+            raise ValueError(f"{method} {path}: only a JSON body can wrap bare attributes")
 
         def register(handler: Callable) -> Callable:
             self.operations.append(Operation(
@@ -200,6 +228,7 @@ class Api:
                 responses=replies,
                 links=links or {}, authenticated=scheme is not None,
                 errors=errors or self.errors, deprecated=deprecated, auth=scheme,
+                find_first=find_first or self.find_first,
             ))
             return handler
 

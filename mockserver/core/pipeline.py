@@ -3,6 +3,12 @@
     auth (family scheme -> tenant) -> parse + validate body, query (defaults filled), path
     -> handler(Call) -> (strict) response check -> JSON
 
+or, for an operation with a `find_first` hook (Rails' `before_action` that finds the record, `Api.find_first`):
+
+    auth -> parse the JSON body -> path -> find_first(Call) -> validate body, query -> handler(Call) -> ...
+
+A body declared with `Wrap` (Rails' `wrap_parameters`) has its bare attributes wrapped before it is validated.
+
 A fault rule's injected task failure reaches the `Call` through the WSGI environ (`FAULT_KEY`).
 """
 
@@ -15,8 +21,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
+from werkzeug.routing import BaseConverter
 
-from mockserver.core.declaration import JSON, MULTIPART, Api, Call, Operation
+from mockserver.core.declaration import JSON, MULTIPART, Api, Call, Operation, Wrap
 from mockserver.core.errors import ContractViolation, FieldError, RequestValidationError
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -25,10 +32,15 @@ TASK_FAILURE_KEY = "mockserver.task_failure"
 
 
 def mount(api: Api, app) -> dict[str, Operation]:
-    """Add the operations of `api` to `app` under every mount; return them by Flask endpoint name."""
+    """Add the operations of `api` to `app` under every mount; return them by Flask endpoint name.
+
+    A literal segment wins over a parameter beside it (`/sessions/linked-user` over `/sessions/{session_id}`)
+    for every method: the parameter never matches the literal, so a 405's and an OPTIONS' `Allow` name only
+    the methods of the operation the path is."""
+    app.url_map.converters.setdefault(_NotLiteral.NAME, _NotLiteral)
     bp = Blueprint(api.name, __name__)
     for op in api.operations:
-        bp.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(op),
+        bp.add_url_rule(_flask_rule(op, api.operations), endpoint=op.operation_id, view_func=_view(op),
                         methods=[op.method], strict_slashes=True)
     endpoints = {}
     for index, prefix in enumerate(api.mounts):
@@ -38,14 +50,60 @@ def mount(api: Api, app) -> dict[str, Operation]:
     return endpoints
 
 
+_WHOLE_PARAM = re.compile(r"{(\w+)}")
+
+
+class _NotLiteral(BaseConverter):
+    """One path segment, except the given literals: those belong to a sibling route of their own."""
+
+    NAME = "not_literal"
+    part_isolating = True
+
+    def __init__(self, map, *literals: str):
+        super().__init__(map)
+        self.regex = "(?!(?:" + "|".join(re.escape(literal) for literal in literals) + ")$)[^/]+"
+
+
+def _flask_rule(op: Operation, operations) -> str:
+    """The Flask rule of `op`: a parameter segment refuses the literals that sibling paths have in its place."""
+    segments = op.path.split("/")
+    shape = [_shape(segment) for segment in segments]
+    others = [other.path.split("/") for other in operations]
+    rule = []
+    for i, segment in enumerate(segments):
+        param = _WHOLE_PARAM.fullmatch(segment)
+        literals = sorted({other[i] for other in others if len(other) > i and "{" not in other[i]
+                           and [_shape(s) for s in other[:i]] == shape[:i]}) if param else []
+        if literals and all(_SAFE_LITERAL.fullmatch(literal) for literal in literals):
+            arguments = ", ".join(f'"{literal}"' for literal in literals)
+            rule.append(f"<{_NotLiteral.NAME}({arguments}):{param.group(1)}>")
+        else:
+            rule.append(_WHOLE_PARAM.sub(r"<\1>", segment))
+    return "/".join(rule)
+
+
+_SAFE_LITERAL = re.compile(r"[\w.~-]+")
+
+
+def _shape(segment: str) -> str:
+    return _WHOLE_PARAM.sub("{}", segment)
+
+
 def _view(op: Operation) -> Callable:
     def view(**path_params):
         runtime = current_app.extensions["mockserver"]
         identity = op.auth.authenticate(request, runtime) if op.authenticated else None
-        body, files = _read_body(op, runtime)
-        query = _read_query(op, runtime)
-        call = Call(op, identity, _read_path(op, path_params, runtime), query, body, files, runtime,
-                    request.environ.get(TASK_FAILURE_KEY))
+        task_failure = request.environ.get(TASK_FAILURE_KEY)
+        if op.find_first is None:
+            body, files = _read_body(op, runtime)
+            query = _read_query(op, runtime)
+            call = Call(op, identity, _read_path(op, path_params, runtime), query, body, files, runtime, task_failure)
+        else:
+            parsed = _parse_early(op)
+            call = Call(op, identity, _read_path(op, path_params, runtime), {}, None, {}, runtime, task_failure)
+            op.find_first(call)
+            call.body, call.files = _read_body(op, runtime, parsed)
+            call.query = _read_query(op, runtime)
         return _respond(op, op.handler(call), runtime)
 
     view.__name__ = op.operation_id
@@ -74,7 +132,8 @@ def _read_query(op: Operation, runtime) -> dict[str, Any]:
 
 def _read_path(op: Operation, raw: dict[str, str], runtime) -> dict[str, Any]:
     """Path parameters parsed by their declared schemas, after the body and query (so a bad body to a
-    bad id is still the body's error); one its schema refuses answers the family's `invalid_path`."""
+    bad id is still the body's error) unless the operation finds its record first (`find_first`: then
+    before); one its schema refuses answers the family's `invalid_path`."""
     if not op.path_schemas:
         return raw
     values, errors = dict(raw), []
@@ -114,16 +173,74 @@ def _coerce(raw, prop: dict):
     return raw
 
 
-def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]]]:
+_UNREAD = object()
+"""No body parsed yet (None is JSON's null)."""
+
+
+def _read_body(op: Operation, runtime, parsed: Any = _UNREAD) -> tuple[Any, dict[str, list[FileStorage]]]:
+    """The validated body (`parsed`: the JSON `_parse_early` read already); a `Wrap` body wrapped first."""
     if op.body is None:
         return None, {}
     if op.body.media_type == MULTIPART:
         return _read_multipart(op, runtime)
+    body = _parse_json(op) if parsed is _UNREAD else parsed
+    schema = op.body.schema
+    if op.body.wrap:
+        body, schema = _wrap(body, op.body.wrap, runtime), op.body.wrap.schema
+    errors = runtime.schemas.errors(schema, body, ("body",))
+    if errors:
+        raise RequestValidationError(errors)
+    return body, {}
+
+
+def _parse_early(op: Operation) -> Any:
+    """Before a `find_first` hook, as Rails parses a JSON body before any action: a JSON body that cannot be
+    read is refused now (and one too large, 413); a missing body or one of another type is `_UNREAD`, refused
+    with the rest of the input after the hook."""
+    if op.body is None or op.body.media_type != JSON or not request.get_data() or not _is_json(request.mimetype):
+        return _UNREAD
+    return _parse_json(op)
+
+
+def _is_json(mimetype: str) -> bool:
+    return not mimetype or mimetype == JSON or mimetype.endswith("+json")
+
+
+def _wrap(body: Any, wrap: Wrap, runtime) -> Any:
+    """Rails' `wrap_parameters`: an object without `wrap.key` but with attributes of the model is read as
+    `{key: {those attributes}}`; anything else is left as it is."""
+    if not isinstance(body, dict) or wrap.key in body:
+        return body
+    names = _wrapped_attributes(wrap, runtime.schemas)
+    attributes = {name: value for name, value in body.items() if name in names}
+    return {wrap.key: attributes} if attributes else body
+
+
+def _wrapped_attributes(wrap: Wrap, schemas) -> set[str]:
+    """The properties the wrapped schema declares under its key, following `$ref` and `allOf`."""
+    node = schemas.schema(wrap.schema).get("properties", {}).get(wrap.key, {})
+    return _properties(node, schemas.resolver(wrap.schema))
+
+
+def _properties(node, resolver, depth: int = 0) -> set[str]:
+    if not isinstance(node, dict) or depth > 16:
+        return set()
+    names = set(node.get("properties", {}))
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        names |= _properties(resolved.contents, resolved.resolver, depth + 1)
+    for part in node.get("allOf", ()):
+        names |= _properties(part, resolver, depth + 1)
+    return names
+
+
+def _parse_json(op: Operation) -> Any:
+    """The JSON body as sent, or a `RequestValidationError` saying why it cannot be read."""
     raw = request.get_data()
     if not raw:
         raise RequestValidationError([FieldError(("body",), "field required", "value_error.missing")])
     mimetype = request.mimetype
-    if mimetype and mimetype != JSON and not mimetype.endswith("+json"):
+    if not _is_json(mimetype):
         raise RequestValidationError([FieldError(
             ("body",), f"value is not a valid dict (Content-Type must be {JSON}, got {mimetype})",
             "type_error.dict")])
@@ -138,10 +255,7 @@ def _read_body(op: Operation, runtime) -> tuple[Any, dict[str, list[FileStorage]
         pos = getattr(exc, "pos", 0)
         raise RequestValidationError([FieldError(
             ("body", pos), getattr(exc, "msg", str(exc)), "value_error.jsondecode")]) from None
-    errors = runtime.schemas.errors(op.body.schema, body, ("body",))
-    if errors:
-        raise RequestValidationError(errors)
-    return body, {}
+    return body
 
 
 def loads(text: str):

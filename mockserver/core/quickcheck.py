@@ -147,6 +147,14 @@ def _all_of(value, schema, resolver, depth) -> Check:
     return lambda v: all(part(v) for part in parts)
 
 
+def _if(value, schema, resolver, depth) -> Check:
+    """`if` with its `then` and `else` (absent: true), which on their own assert nothing."""
+    condition = _compile(value, resolver, depth + 1)
+    then = _compile(schema.get("then", True), resolver, depth + 1)
+    otherwise = _compile(schema.get("else", True), resolver, depth + 1)
+    return lambda v: then(v) if condition(v) else otherwise(v)
+
+
 def _ref(value, schema, resolver, depth) -> Check:
     resolved = resolver.lookup(value)
     return _compile(resolved.contents, resolved.resolver, depth + 1)
@@ -169,5 +177,6 @@ _KEYWORDS: dict[str, Callable[..., Check]] = {
     "items": _items,
     "anyOf": _any_of,
     "allOf": _all_of,
+    "if": _if,
     "$ref": _ref,
 }

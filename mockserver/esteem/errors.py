@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from mockserver.core.errors import ApiError, FieldError, RequestValidationError
+from mockserver.core.schemas import SchemaRegistry
 from mockserver.esteem.models import RecordInvalid
 
 BLANK = "can't be blank"
 INVALID_DATE = "must be a valid date"
-PRESENT = r"\S"
-"""The schemas spell Rails' presence validation as this `pattern`: a blank string fails it."""
+PRESENT = SchemaRegistry.default().schema("esteem/patient-attributes")["properties"]["first_name"]["pattern"]
+"""The schemas spell Rails' presence validation as this `pattern` (a character that is not whitespace, the
+whitespace spelled out so ECMA-262 and Python read it alike): a blank string fails it."""
 
 _MESSAGES = {
     "value_error.missing": BLANK,

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from mockserver.core.clock import Clock, iso_millis
 from mockserver.core.errors import ApiError, Forbidden, NotFound
+from mockserver.core.schemas import SchemaRegistry
 from mockserver.core.store import unique
 
 FIRST_PATIENT_ID = 1049
@@ -21,15 +22,22 @@ FIRST_GAUGE_ID = 456
 
 ROLES = ("user", "supervisor", "admin")
 
-GAUGE_SCALES = {
-    "mood": (1, 10),
-    "anxiety": (1, 10),
-    "energy": (1, 10),
-    "sleep_quality": (1, 10),
-    "pain": (0, 10),
-    "medication_adherence": (0, 100),
-    "social_interaction": (1, 10),
-}
+GAUGE_INPUT = "esteem/gauge-create-wrapped"
+"""The schema that states each gauge type's scale (`if` gauge_type is one of ... `then` value's minimum/maximum)."""
+
+
+def _gauge_scales(schemas: SchemaRegistry) -> dict[str, tuple[int, int]]:
+    """The scales the gauge input schema enforces, by gauge type in the order of the documented types: the schema
+    is their one source, so what the contract says and what the model checks cannot drift apart."""
+    scales = {}
+    for rule in schemas.schema(GAUGE_INPUT)["properties"]["gauge"]["allOf"]:
+        bounds = rule["then"]["properties"]["value"]
+        for gauge_type in rule["if"]["properties"]["gauge_type"]["enum"]:
+            scales[gauge_type] = (bounds["minimum"], bounds["maximum"])
+    return {t: scales[t] for t in schemas.schema("esteem/gauge-type")["enum"]}
+
+
+GAUGE_SCALES = _gauge_scales(SchemaRegistry.default())
 """The documented gauge types and their scales (pain is the 0-10 numeric rating scale, adherence a percentage)."""
 
 ADDRESS_FIELDS = ("street", "city", "state", "zip_code")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from mockserver.core.declaration import Api
+from mockserver.core.declaration import Api, Body, Call, Wrap
 from mockserver.core.errors import NotFound
 from mockserver.esteem.auth import UserTokenAuth
 from mockserver.esteem.errors import RailsErrors
@@ -16,12 +16,28 @@ _BY_ID = {"id": "$response.body#/id"}
 _BY_PATIENT_ID = {"patient_id": "$response.body#/id"}
 PATIENT_ID = "esteem/patient-id"
 
+
+def find_patient(call: Call) -> None:
+    """Rails' `before_action :set_patient`: the patient the path names is found and authorised before the params
+    are validated, so a missing patient answers 404 and a hidden one 403 whatever the body or query holds."""
+    patient_id = call.path.get("id", call.path.get("patient_id"))
+    if patient_id is not None:
+        with call.backend(EsteemWorld) as esteem:
+            esteem.patient(call.principal, patient_id)
+
+
+def _wrapped(schema: str, key: str) -> Body:
+    """A body Rails' `wrap_parameters` reads: `schema` documents both forms, `{schema}-wrapped` the one under `key`."""
+    return Body(schema, wrap=Wrap(key, f"{schema}-wrapped"))
+
+
 api = Api(
     "esteem", title="Esteem General API: patients and their gauges",
     errors=RailsErrors(), auth=UserTokenAuth(), prefixes=("/v1/",), hosts=("api.esteem.health",),
     validation_schema="esteem/validation-errors", error_schema=ERROR,
     # Every path id is a patient's; one that is no id finds no patient, as Rails' `find` answers.
     invalid_path=lambda _: NotFound(PATIENT_NOT_FOUND),
+    find_first=find_patient,
 )
 
 
@@ -38,7 +54,7 @@ def list_patients(call):
 
 
 @api.operation(
-    "POST", "/v1/patients", summary="Create a patient", body="esteem/patient-create",
+    "POST", "/v1/patients", summary="Create a patient", body=_wrapped("esteem/patient-create", "patient"),
     responses={201: PATIENT},
     links={201: {
         "GetPatient": {"operationId": "get_patient", "parameters": _BY_ID},
@@ -62,7 +78,7 @@ def get_patient(call):
 
 
 @api.operation("PUT", "/v1/patients/{id}", summary="Update a patient: any subset of the create fields",
-               path_schemas={"id": PATIENT_ID}, body="esteem/patient-update",
+               path_schemas={"id": PATIENT_ID}, body=_wrapped("esteem/patient-update", "patient"),
                responses={200: PATIENT, 403: ERROR, 404: ERROR})
 def update_patient(call):
     with call.backend(EsteemWorld) as esteem:
@@ -80,7 +96,7 @@ def list_patient_gauges(call):
 
 
 @api.operation("POST", "/v1/patients/{patient_id}/gauges", summary="Record a gauge reading for a patient",
-               path_schemas={"patient_id": PATIENT_ID}, body="esteem/gauge-create",
+               path_schemas={"patient_id": PATIENT_ID}, body=_wrapped("esteem/gauge-create", "gauge"),
                responses={201: "esteem/gauge", 403: ERROR, 404: ERROR})
 def create_patient_gauge(call):
     """Not in the docs, which offer no way to put gauges in; validated against the gauge type's scale."""

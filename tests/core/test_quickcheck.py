@@ -97,7 +97,7 @@ def test_quick_check_agrees_with_jsonschema(name, data):
 
 def test_request_schemas_have_quick_checks_and_the_rest_fall_back():
     assert "haidy/patient-context-create" in CHECKED and "esteem/patient-create" in CHECKED
-    assert "heidi/session-create" in CHECKED
+    assert "heidi/session-create" in CHECKED and "esteem/gauge-create" in CHECKED  # if/then: a scale per type
     assert "haidy/structure-request" not in CHECKED  # a keyword the quick checks lack: the validator answers
     invalid = {"holistic_patient": 5}
     assert REGISTRY.is_valid(invalid, "haidy/structure-request") is REGISTRY.validator(

@@ -83,7 +83,8 @@ def test_every_invalid_field_is_listed_at_once(client):
     ({}, {"patient": ["can't be blank"]}),
     ({"patient": None}, {"patient": ["can't be blank"]}),
     ({"patient": "John Doe"}, {"patient": ["is invalid"]}),
-    ({"first_name": "John", "last_name": "Doe", "date_of_birth": "2010-05-15"}, {"patient": ["can't be blank"]}),
+    ({"name": "John Doe", "born": "2010-05-15"}, {"patient": ["can't be blank"]}),  # no attribute: nothing to wrap
+    ({**VALID, "patient": None}, {"patient": ["can't be blank"]}),  # the root key is there: no wrapping
 ])
 def test_the_patient_wrapper_is_required(client, body, expected):
     assert errors(client.post("/v1/patients", json=body, headers=ME)) == expected
@@ -155,9 +156,10 @@ def test_a_path_id_is_parsed_as_the_integer_it_spells(client):
         assert client.get(f"/v1/patients/{spelled}", headers=ME).get_json()["id"] == 1049
 
 
-def test_a_bad_body_to_a_malformed_id_is_the_bodys_422(client):
-    assert errors(client.put("/v1/patients/abc", json={"patient": {"first_name": ""}}, headers=ME)) == {
-        "first_name": ["can't be blank"]}
+def test_a_bad_body_to_a_malformed_id_is_404(client):
+    """Rails finds the record (`Patient.find("abc")`) before it looks at the params."""
+    assert errors(client.put("/v1/patients/abc", json={"patient": {"first_name": ""}}, headers=ME), 404) == (
+        "Patient not found")
 
 
 def test_unknown_routes_and_methods_answer_in_rails_shape(client):

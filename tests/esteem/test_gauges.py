@@ -82,17 +82,25 @@ def mood_at(stamp):
     (mood_at("2023-11-01T12:00:01Z"), {"recorded_at": ["can't be in the future"]}),
     (mood_at("0001-01-01T00:00:00+01:00"), {"recorded_at": ["must be a valid timestamp"]}),
     ({"gauge_type": "mood", "value": 7, "notes": "x" * 2001}, {"notes": ["is too long (maximum is 2000 characters)"]}),
-    ({"gauge_type": "pain", "value": 11, "recorded_at": "2999-01-01T00:00:00Z"},
-     {"value": ["must be less than or equal to 10"], "recorded_at": ["can't be in the future"]}),
+    ({"gauge_type": "pain", "value": 11, "recorded_at": "2999-01-01T00:00:00Z"},  # the schema's error comes first
+     {"value": ["must be less than or equal to 10"]}),
+    ({"gauge_type": "pain", "value": 10, "notes": 5, "recorded_at": "2999-01-01T00:00:00Z"}, {"notes": ["is invalid"]}),
+    ({"gauge_type": "medication_adherence", "value": -1, "notes": "x" * 2001},
+     {"value": ["must be greater than or equal to 0"], "notes": ["is too long (maximum is 2000 characters)"]}),
 ])
 def test_invalid_readings_are_422(client, patient, gauge, expected):
     assert errors(client.post(URL, json={"gauge": gauge}, headers=ME)) == expected
 
 
-def test_the_gauge_wrapper_is_required(client, patient):
-    assert errors(client.post(URL, json={"gauge_type": "mood", "value": 7}, headers=ME)) == {
-        "gauge": ["can't be blank"]
-    }
+@pytest.mark.parametrize("body, expected", [
+    ({}, {"gauge": ["can't be blank"]}),
+    ({"type": "mood", "reading": 7}, {"gauge": ["can't be blank"]}),  # no gauge attribute: nothing to wrap
+    ({"gauge_type": "mood", "value": 7, "gauge": None}, {"gauge": ["can't be blank"]}),  # root key present: no wrap
+    ({"gauge": "mood"}, {"gauge": ["is invalid"]}),
+    ([], {"base": ["Request body is invalid: value is not a valid dict"]}),
+])
+def test_the_gauge_wrapper_is_required_unless_bare_attributes_stand_for_it(client, patient, body, expected):
+    assert errors(client.post(URL, json=body, headers=ME)) == expected
 
 
 def test_filters_by_type_and_whole_utc_days(client, patient):
