@@ -1,17 +1,19 @@
 """Heidi patient profiles and sessions against a plain Python model, driven by a Hypothesis state machine.
 
-Two tenants (two API keys, open auth), each starting with the docs' profile and two sessions. Rules
-create, patch, list, link and batch-delete profiles, and create, patch and get sessions, with ids that
-exist, were deleted, belong to the other tenant or never existed. After every step the mock and the
-model agree:
+Three API users (actors): two users of one API key and one user of another key (open auth), each starting
+with its own copy of the docs' profile and two sessions: Heidi data belongs to the API user, not to the key.
+Rules create, patch, list, link and batch-delete profiles, create, patch and get sessions, and buy a new JWT
+for an actor, with ids that exist, were deleted, belong to another actor or never existed. After every step
+the mock and the model agree:
 
 - a profile answers what was sent, merged over what it had (only the fields sent change);
-- `session_count` is the number of the tenant's sessions linked to the profile: creating a session
+- `session_count` is the number of the actor's sessions linked to the profile: creating a session
   for a profile links it, linking moves a session, deleting a profile unlinks its sessions;
 - linking is all or nothing, and a linked session carries the profile's patient details;
-- a deleted, foreign or unknown profile or session is 404 in Heidi's shape, with the documented type;
-- each tenant lists exactly its own profiles, in creation order, and the `ehr_patient_id` filter
-  equals the model's.
+- a deleted, unknown or another actor's profile or session (of the same key or not) is 404 in Heidi's
+  shape, with the documented type;
+- each actor lists exactly its own profiles, in creation order, and the `ehr_patient_id` filter
+  equals the model's; a new JWT for the same user sees the same data.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from contracts.support import examples, open_app
 
 BASE = "/api/v2/ml-scribe/open-api"
-TENANTS = ("tenant-a-key", "tenant-b-key")
+ACTORS = {"a/u": ("tenant-a-key", "u"), "a/v": ("tenant-a-key", "v"), "b/u": ("tenant-b-key", "u")}
+"""Actor -> (API key, third_party_internal_id): a/u and a/v are two users of one key; b/u has the same id at
+another key."""
+ACTOR_NAMES = tuple(ACTORS)
 DOC_PROFILE = "5eb7cf5a86d9755df3a6c593"
 DOC_FIELDS = {
     "first_name": "John",
@@ -72,13 +77,14 @@ session_changes = st.fixed_dictionaries({}, optional={
 
 @dataclass
 class Profile:
-    tenant: str
+    actor: str
+    """The actor that owns it."""
     fields: dict
 
 
 @dataclass
 class Session:
-    tenant: str
+    actor: str
     profile: str | None = None
     patient: dict = field(
         default_factory=lambda: {"name": "", "gender": None, "dob": None, "demographic_details": None}
@@ -99,32 +105,36 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
         self.client = APP.test_client()
         self.model_profiles: dict[tuple[str, str], Profile] = {}
         self.model_sessions: dict[tuple[str, str], Session] = {}
-        self.order: dict[str, list[str]] = {t: [] for t in TENANTS}
+        self.order: dict[str, list[str]] = {t: [] for t in ACTOR_NAMES}
         self.ever: list[str] = [DOC_PROFILE, NEVER[0]]
         """Every profile id seen, deleted or not, in the order of the steps (ids are random: never sort them)."""
         self.auth: dict[str, dict] = {}
 
     @initialize(target=profiles)
     def start(self):
-        """Each tenant's token, and the docs' objects every tenant starts with."""
-        for tenant in TENANTS:
-            resp = self.client.get(
-                f"{BASE}/jwt",
-                query_string={"email": "dr@example.com", "third_party_internal_id": "u"},
-                headers={"Heidi-Api-Key": tenant},
-            )
-            assert resp.status_code == 200
-            self.auth[tenant] = {"Authorization": f"Bearer {resp.get_json()['token']}"}
-            self.model_profiles[(tenant, DOC_PROFILE)] = Profile(tenant, dict(DOC_FIELDS))
-            self.order[tenant].append(DOC_PROFILE)
+        """Each actor's token, and the docs' objects every API user starts with."""
+        for actor in ACTOR_NAMES:
+            self.login(actor)
+            self.model_profiles[(actor, DOC_PROFILE)] = Profile(actor, dict(DOC_FIELDS))
+            self.order[actor].append(DOC_PROFILE)
             for session_id in DOC_SESSIONS:
-                self.model_sessions[(tenant, session_id)] = Session(tenant)
+                self.model_sessions[(actor, session_id)] = Session(actor)
         return DOC_PROFILE
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def call(self, method: str, path: str, tenant: str, body=None):
-        resp = self.client.open(BASE + path, method=method, json=body, headers=self.auth[tenant])
+    def login(self, actor: str) -> None:
+        key, user = ACTORS[actor]
+        resp = self.client.get(
+            f"{BASE}/jwt",
+            query_string={"email": f"{user}@example.com", "third_party_internal_id": user},
+            headers={"Heidi-Api-Key": key},
+        )
+        assert resp.status_code == 200
+        self.auth[actor] = {"Authorization": f"Bearer {resp.get_json()['token']}"}
+
+    def call(self, method: str, path: str, actor: str, body=None):
+        resp = self.client.open(BASE + path, method=method, json=body, headers=self.auth[actor])
         return resp.status_code, resp.get_json()
 
     @staticmethod
@@ -132,47 +142,50 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
         assert status == 404, (status, body)
         assert set(body) == {"detail"} and body["detail"]["type"] == type_, body
 
-    def count(self, tenant: str, profile_id: str) -> int:
-        return sum(1 for (t, _), s in self.model_sessions.items() if t == tenant and s.profile == profile_id)
+    def count(self, actor: str, profile_id: str) -> int:
+        return sum(1 for (t, _), s in self.model_sessions.items() if t == actor and s.profile == profile_id)
 
-    def link(self, tenant: str, session_id: str, profile_id: str) -> None:
-        f = self.model_profiles[(tenant, profile_id)].fields
-        session = self.model_sessions[(tenant, session_id)]
+    def link(self, actor: str, session_id: str, profile_id: str) -> None:
+        f = self.model_profiles[(actor, profile_id)].fields
+        session = self.model_sessions[(actor, session_id)]
         session.profile = profile_id
         session.patient = {"name": " ".join(n for n in (f["first_name"], f["last_name"]) if n), "gender": f["gender"],
                            "dob": f["birth_date"], "demographic_details": f["demographic_string"]}
         session.ehr_patient_id = f["ehr_patient_id"]
 
-    def pick(self, data, bundle_value: str, tenant: str, kind: str) -> tuple[str, str]:
-        """Address `bundle_value` as its own tenant (usually), the other tenant, or an id that never was."""
+    def pick(self, data, bundle_value: str, actor: str, kind: str) -> tuple[str, str]:
+        """Address `bundle_value` as its own actor (usually), another actor (of the same key or not), or an id
+        that never was."""
         choice = data.draw(st.sampled_from(["own", "own", "own", "other", "never"]), label=f"{kind} owner")
         if choice == "never":
-            return tenant, data.draw(st.sampled_from(NEVER), label="unknown id")
-        return (tenant if choice == "own" else next(t for t in TENANTS if t != tenant)), bundle_value
+            return actor, data.draw(st.sampled_from(NEVER), label="unknown id")
+        if choice == "own":
+            return actor, bundle_value
+        return data.draw(st.sampled_from([t for t in ACTOR_NAMES if t != actor]), label="other actor"), bundle_value
 
     def owner_of_profile(self, profile_id: str) -> str:
-        owners = [t for t in TENANTS if (t, profile_id) in self.model_profiles]
-        return owners[0] if owners else TENANTS[0]
+        owners = [t for t in ACTOR_NAMES if (t, profile_id) in self.model_profiles]
+        return owners[0] if owners else ACTOR_NAMES[0]
 
     # -- profiles --------------------------------------------------------------------------------
 
-    @rule(target=profiles, tenant=st.sampled_from(TENANTS), values=profile_fields)
-    def create_profile(self, tenant, values):
-        status, body = self.call("POST", "/patient-profiles", tenant, values)
+    @rule(target=profiles, actor=st.sampled_from(ACTOR_NAMES), values=profile_fields)
+    def create_profile(self, actor, values):
+        status, body = self.call("POST", "/patient-profiles", actor, values)
         assert status == 200, body
         profile = body["data"]
         expected = {**{name: None for name in DOC_FIELDS}, **values}
         assert {k: profile[k] for k in DOC_FIELDS} == expected
-        self.model_profiles[(tenant, profile["id"])] = Profile(tenant, expected)
-        self.order[tenant].append(profile["id"])
+        self.model_profiles[(actor, profile["id"])] = Profile(actor, expected)
+        self.order[actor].append(profile["id"])
         self.ever.append(profile["id"])
         return profile["id"]
 
     @rule(profile_id=profiles, changes=profile_fields, data=st.data())
     def patch_profile(self, profile_id, changes, data):
-        tenant, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
-        status, body = self.call("PATCH", f"/patient-profiles/{target}", tenant, changes)
-        model = self.model_profiles.get((tenant, target))
+        actor, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
+        status, body = self.call("PATCH", f"/patient-profiles/{target}", actor, changes)
+        model = self.model_profiles.get((actor, target))
         if model is None:
             self.assert_not_found(status, body, "PatientProfileNotFoundError")
             return
@@ -182,57 +195,57 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
 
     @rule(profile_id=profiles, data=st.data())
     def get_profile(self, profile_id, data):
-        tenant, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
-        status, body = self.call("GET", f"/patient-profiles/{target}", tenant)
-        model = self.model_profiles.get((tenant, target))
+        actor, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
+        status, body = self.call("GET", f"/patient-profiles/{target}", actor)
+        model = self.model_profiles.get((actor, target))
         if model is None:
             self.assert_not_found(status, body, "PatientProfileNotFoundError")
             return
         assert status == 200 and {k: body["data"][k] for k in DOC_FIELDS} == model.fields
 
-    @rule(tenant=st.sampled_from(TENANTS), data=st.data())
-    def batch_delete(self, tenant, data):
+    @rule(actor=st.sampled_from(ACTOR_NAMES), data=st.data())
+    def batch_delete(self, actor, data):
         ids = data.draw(st.lists(st.sampled_from(self.ever), min_size=1, max_size=3), label="ids")
-        status, body = self.call("DELETE", "/patient-profiles:batch-delete", tenant, {"patient_profile_ids": ids})
+        status, body = self.call("DELETE", "/patient-profiles:batch-delete", actor, {"patient_profile_ids": ids})
         assert (status, body) == (200, {"is_success": True})
         for profile_id in ids:
-            if self.model_profiles.pop((tenant, profile_id), None) is not None:
-                self.order[tenant].remove(profile_id)
+            if self.model_profiles.pop((actor, profile_id), None) is not None:
+                self.order[actor].remove(profile_id)
                 for (t, _), session in self.model_sessions.items():
-                    if t == tenant and session.profile == profile_id:
+                    if t == actor and session.profile == profile_id:
                         session.profile = None
 
     # -- sessions --------------------------------------------------------------------------------
 
-    @rule(target=sessions, tenant=st.sampled_from(TENANTS), data=st.data())
-    def create_session(self, tenant, data):
+    @rule(target=sessions, actor=st.sampled_from(ACTOR_NAMES), data=st.data())
+    def create_session(self, actor, data):
         profile_id = data.draw(st.none() | st.sampled_from(self.ever), label="patient_profile_id")
-        status, body = self.call("POST", "/sessions", tenant, {"patient_profile_id": profile_id})
-        if profile_id is not None and (tenant, profile_id) not in self.model_profiles:
+        status, body = self.call("POST", "/sessions", actor, {"patient_profile_id": profile_id})
+        if profile_id is not None and (actor, profile_id) not in self.model_profiles:
             self.assert_not_found(status, body, "PatientProfileNotFoundError")
             return multiple()
         assert status == 200, body
         session_id = body["session_id"]
         assert session_id.isdigit() and len(session_id) == 39
-        self.model_sessions[(tenant, session_id)] = Session(tenant)
+        self.model_sessions[(actor, session_id)] = Session(actor)
         if profile_id is not None:
-            self.link(tenant, session_id, profile_id)
+            self.link(actor, session_id, profile_id)
         return session_id
 
     def session_owner(self, session_id: str) -> str:
-        owners = [t for t in TENANTS if (t, session_id) in self.model_sessions]
-        return owners[0] if len(owners) == 1 else TENANTS[0]
+        owners = [t for t in ACTOR_NAMES if (t, session_id) in self.model_sessions]
+        return owners[0] if len(owners) == 1 else ACTOR_NAMES[0]
 
     @rule(profile_id=profiles, session_ids=st.lists(sessions, min_size=1, max_size=3), data=st.data())
     def link_sessions(self, profile_id, session_ids, data):
-        tenant, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
+        actor, target = self.pick(data, profile_id, self.owner_of_profile(profile_id), "profile")
         if data.draw(st.booleans(), label="add an unknown session"):
             session_ids = session_ids + [NEVER[1]]
-        status, body = self.call("POST", f"/patient-profiles/{target}/sessions", tenant, {"session_ids": session_ids})
-        if (tenant, target) not in self.model_profiles:
+        status, body = self.call("POST", f"/patient-profiles/{target}/sessions", actor, {"session_ids": session_ids})
+        if (actor, target) not in self.model_profiles:
             self.assert_not_found(status, body, "PatientProfileNotFoundError")
             return
-        missing = [s for s in session_ids if (tenant, s) not in self.model_sessions]
+        missing = [s for s in session_ids if (actor, s) not in self.model_sessions]
         if missing:
             self.assert_not_found(status, body, "SessionNotFoundError")
             assert body["detail"]["msg"] == f"Session {missing[0]} not found"
@@ -240,13 +253,13 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
         assert status == 200, body
         assert [s["session_id"] for s in body["data"]] == list(dict.fromkeys(session_ids))
         for session_id in session_ids:
-            self.link(tenant, session_id, target)
+            self.link(actor, session_id, target)
 
     @rule(session_id=sessions, changes=session_changes, data=st.data())
     def patch_session(self, session_id, changes, data):
-        tenant, target = self.pick(data, session_id, self.session_owner(session_id), "session")
-        status, body = self.call("PATCH", f"/sessions/{target}", tenant, changes)
-        model = self.model_sessions.get((tenant, target))
+        actor, target = self.pick(data, session_id, self.session_owner(session_id), "session")
+        status, body = self.call("PATCH", f"/sessions/{target}", actor, changes)
+        model = self.model_sessions.get((actor, target))
         if model is None:
             self.assert_not_found(status, body, "SessionNotFoundError")
             return
@@ -260,9 +273,9 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
 
     @rule(session_id=sessions, data=st.data())
     def get_session(self, session_id, data):
-        tenant, target = self.pick(data, session_id, self.session_owner(session_id), "session")
-        status, body = self.call("GET", f"/sessions/{target}", tenant)
-        model = self.model_sessions.get((tenant, target))
+        actor, target = self.pick(data, session_id, self.session_owner(session_id), "session")
+        status, body = self.call("GET", f"/sessions/{target}", actor)
+        model = self.model_sessions.get((actor, target))
         if model is None:
             self.assert_not_found(status, body, "SessionNotFoundError")
             return
@@ -275,28 +288,33 @@ class HeidiProfilesAndSessions(RuleBasedStateMachine):
         assert (got["ehr_patient_id"], got["duration"], got["clinician_notes"], got["ehr_appt_id"]) == (
             model.ehr_patient_id, model.duration, model.clinician_notes, model.ehr_appt_id)
 
+    @rule(actor=st.sampled_from(ACTOR_NAMES))
+    def new_token(self, actor):
+        """The same user buys another JWT: the invariant then checks it sees the same data."""
+        self.login(actor)
+
     # -- invariants ------------------------------------------------------------------------------
 
     @invariant()
-    def each_tenant_lists_exactly_its_profiles_with_their_session_count(self):
+    def each_actor_lists_exactly_its_profiles_with_their_session_count(self):
         if not self.auth:
             return
-        for tenant in TENANTS:
-            status, body = self.call("GET", "/patient-profiles", tenant)
+        for actor in ACTOR_NAMES:
+            status, body = self.call("GET", "/patient-profiles", actor)
             assert status == 200
-            assert [p["id"] for p in body["data"]] == self.order[tenant]
+            assert [p["id"] for p in body["data"]] == self.order[actor]
             for profile in body["data"]:
-                assert profile["session_count"] == self.count(tenant, profile["id"]), profile["id"]
-                assert {k: profile[k] for k in DOC_FIELDS} == self.model_profiles[(tenant, profile["id"])].fields
+                assert profile["session_count"] == self.count(actor, profile["id"]), profile["id"]
+                assert {k: profile[k] for k in DOC_FIELDS} == self.model_profiles[(actor, profile["id"])].fields
 
-    @rule(tenant=st.sampled_from(TENANTS), ehr_patient_id=st.sampled_from(EHR_IDS))
-    def list_filtered(self, tenant, ehr_patient_id):
-        status, body = self.call("GET", f"/patient-profiles?ehr_patient_id={ehr_patient_id}", tenant)
+    @rule(actor=st.sampled_from(ACTOR_NAMES), ehr_patient_id=st.sampled_from(EHR_IDS))
+    def list_filtered(self, actor, ehr_patient_id):
+        status, body = self.call("GET", f"/patient-profiles?ehr_patient_id={ehr_patient_id}", actor)
         assert status == 200
         assert [p["id"] for p in body["data"]] == [
             pid
-            for pid in self.order[tenant]
-            if self.model_profiles[(tenant, pid)].fields["ehr_patient_id"] == ehr_patient_id
+            for pid in self.order[actor]
+            if self.model_profiles[(actor, pid)].fields["ehr_patient_id"] == ehr_patient_id
         ]
 
 

@@ -47,6 +47,10 @@ class Config:
     """HS256 key of Heidi's JWTs; random per start unless given, so a restarted mock refuses old tokens."""
     jwt_lifetime_seconds: int = 3600
     """How long a Heidi JWT from `GET /jwt` stays valid, on the mock's clock."""
+    heidi_doc_examples: bool = True
+    """Every new Heidi API user (tenant, `third_party_internal_id` and `email` of a JWT) starts with the docs'
+    example profile and sessions, so the docs' requests run as written. False: new users start empty (a clean
+    slate); users in a loaded state keep what the state holds."""
 
     def __post_init__(self):
         if self.auth not in ("open", "strict"):

@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--jwt-secret", help="HS256 key of Heidi JWTs (default: random per start)")
     serve.add_argument("--jwt-lifetime", dest="jwt_lifetime_seconds", type=int, default=3600, metavar="SECONDS",
                        help="how long a Heidi JWT from GET /jwt stays valid")
+    serve.add_argument("--no-heidi-examples", dest="heidi_doc_examples", action="store_false",
+                       help="new Heidi API users start empty, without the docs' example profile and sessions")
 
     commands.add_parser("openapi", help="print the OpenAPI document of the vendor APIs")
 
@@ -72,16 +74,29 @@ def main(argv: list[str] | None = None) -> int:
     fixtures.add_argument("--people", type=_positive, default=Options.people,
                           help="people, each in all three families, with their documents")
 
-    contract = commands.add_parser("contract", help="check any server against the vendor contract (schemathesis)")
+    from mockserver.harness.contract import DEFAULT_EMAIL, DEFAULT_TOKEN, DEFAULT_USER_ID
+
+    contract = commands.add_parser(
+        "contract", help="check any server against the vendor contract (schemathesis)",
+        description="Exit 0: no drift found; 1: failures (drift) or errors (e.g. the server is unreachable), "
+                    "listed in the report; 2: the run could not start (bad options, no Heidi JWT). Against a "
+                    "mockserver in open auth, the invalid-authentication check is left out (any token is accepted).")
     contract.add_argument("--base-url", required=True, help="the server to check, e.g. http://127.0.0.1:8080")
     contract.add_argument("--family", choices=registry.names(), help="only this API family")
-    contract.add_argument("--token", default="contract-token",
-                          help="credential sent as the family's auth header (a Heidi JWT for heidi)")
-    contract.add_argument("--api-key", help="Heidi-Api-Key for GET /jwt (default: --token, which a mock accepts)")
+    contract.add_argument("--token",
+                          help=f"credential sent as the family's auth header (default {DEFAULT_TOKEN}); for heidi a "
+                               "JWT, which the command gets itself from GET /jwt when only --api-key is given")
+    contract.add_argument("--api-key", help="Heidi-Api-Key: without --token, exchanged for the JWT Heidi's operations "
+                                            "send (default: the token, which a mock in open auth accepts)")
+    contract.add_argument("--email", default=DEFAULT_EMAIL, help="the user a Heidi JWT acts for: email")
+    contract.add_argument("--user-id", default=DEFAULT_USER_ID,
+                          help="the user a Heidi JWT acts for: third_party_internal_id")
     contract.add_argument("--max-examples", type=_positive, default=20, help="generated cases per operation")
     contract.add_argument("--junit", metavar="FILE", help="also write JUnit XML here, for CI")
     contract.add_argument("--seed", type=int, help="reproduce a run")
     contract.add_argument("--phases", help="schemathesis phases, e.g. examples,fuzzing,stateful (default: all)")
+    contract.add_argument("--workdir", type=Path, metavar="DIR",
+                          help="where schemathesis runs and keeps its files and cache (default: a temporary folder)")
 
     coverage = commands.add_parser("coverage", help="which documented operations and statuses a running mock has seen")
     coverage.add_argument("--base-url", default="http://127.0.0.1:8080", help="the running mock")
@@ -92,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         from mockserver.harness import contract as contract_run
 
         return contract_run.run(args.base_url, family=args.family, token=args.token, api_key=args.api_key,
-                                max_examples=args.max_examples,
-                                junit=args.junit, seed=args.seed, phases=args.phases)
+                                email=args.email, user_id=args.user_id, max_examples=args.max_examples,
+                                junit=args.junit, seed=args.seed, phases=args.phases, workdir=args.workdir)
     if args.command == "coverage":
         return _coverage(args.base_url, args.json)
     if args.command == "seed":
@@ -112,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         max_file_bytes=int(args.max_file_mb * MB), cors_origins=args.cors_origins or ["*"],
                         validate_responses=args.validate_responses, access_log=args.access_log,
                         jwt_secret=args.jwt_secret, jwt_lifetime_seconds=args.jwt_lifetime_seconds,
+                        heidi_doc_examples=args.heidi_doc_examples,
                         state_file=args.state_file, fixtures=args.fixtures, task_timing=args.task_timing,
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
                         allowed_url_hosts=args.allowed_url_hosts)

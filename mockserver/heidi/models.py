@@ -1,4 +1,4 @@
-"""Heidi's state and rules for one tenant: patient profiles, sessions and linked Heidi accounts.
+"""Heidi's state and rules for one tenant: per API user, patient profiles, sessions and a linked Heidi account.
 
 Plain Python, no HTTP: the routes translate requests into these calls and results into JSON.
 """
@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -17,7 +18,6 @@ from mockserver.core.clock import Clock
 from mockserver.core.data_files import data_dir
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy
-from mockserver.core.store import unique
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -48,7 +48,9 @@ def stamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class ApiUser:
-    """The user of the integrator's system a JWT acts for (`third_party_internal_id` from `GET /jwt`)."""
+    """A "Heidi API User": the user of the integrator's system a JWT acts for. Within a tenant (which stands for
+    the API key) the JWT's `third_party_internal_id` and `email` together name one API user, as Heidi combines
+    the key with both; every patient profile, session and linked account belongs to one."""
 
     third_party_internal_id: str
     email: str | None = None
@@ -56,7 +58,18 @@ class ApiUser:
     @property
     def heidi_id(self) -> str:
         """A stable 24-hex id for the user, shown as a profile's `managed_by`."""
-        return hashlib.sha256(self.third_party_internal_id.encode()).hexdigest()[:24]
+        name = self.third_party_internal_id if self.email is None else f"{self.third_party_internal_id}\n{self.email}"
+        return hashlib.sha256(name.encode()).hexdigest()[:24]
+
+    def to_json(self) -> dict:
+        return {"third_party_internal_id": self.third_party_internal_id, "email": self.email}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> ApiUser:
+        return cls(raw["third_party_internal_id"], raw["email"])
+
+    def __str__(self) -> str:
+        return f"{self.third_party_internal_id!r} <{self.email}>"
 
 
 @dataclass
@@ -82,8 +95,6 @@ def _blank_patient() -> dict:
 class Session:
     session_id: str
     session_name: str
-    owner: str
-    """`third_party_internal_id` of the API user who created it."""
     ehr_provider: str
     created_at: datetime
     updated_at: datetime
@@ -154,32 +165,24 @@ class Page:
                 "has_next_page": self.has_next}
 
 
-class HeidiBackend:
-    """One tenant's Heidi data. The store serialises calls, so methods need no locking of their own."""
+class UserData:
+    """One API user's Heidi data: patient profiles, sessions and the linked Heidi account. Ids are unique
+    within it, not across users (every user has the docs' example ids): another user's object is, to this
+    user, an object that does not exist."""
 
-
-    def __init__(self, clock: Clock):
+    def __init__(self, user: ApiUser, clock: Clock, entropy: Callable[[int], bytes]):
+        self.user = user
         self.clock = clock
+        self.entropy = entropy
         self.profiles: dict[str, PatientProfile] = {}
         self.sessions: dict[str, Session] = {}
         """In creation order."""
-        self.accounts: dict[str, LinkedAccount] = {}
-        """By the API user's third_party_internal_id."""
-        self.entropy: Entropy = os.urandom
-        """Where new IDs come from; a seeded data set swaps in a seeded source."""
-        self._new = True
-
-    def configure(self, settings: dict) -> HeidiBackend:
-        """A new tenant starts with the docs' example profile and sessions, so the docs' requests run
-        as written. (API keys are resolved by the tenant directory; nothing else to provision.)"""
-        if self._new:
-            self._load(_doc_examples())
-        return self
+        self.account: LinkedAccount | None = None
 
     # -- patient profiles ----------------------------------------------------------------------
 
-    def create_profile(self, user: ApiUser, values: dict) -> PatientProfile:
-        profile = PatientProfile(self.entropy(12).hex(), user.heidi_id, EHR_PROVIDER,
+    def create_profile(self, values: dict) -> PatientProfile:
+        profile = PatientProfile(self.entropy(12).hex(), self.user.heidi_id, EHR_PROVIDER,
                                  {name: values.get(name) for name in PROFILE_FIELDS})
         self.profiles[profile.id] = profile
         return profile
@@ -219,30 +222,19 @@ class HeidiBackend:
         sessions = [self.session(sid, missing=session_not_found(sid)) for sid in dict.fromkeys(session_ids)]
         now = self.clock.now()
         for session in sessions:
-            self._link(session, profile, now)
+            _link(session, profile, now)
         return sessions
-
-    @staticmethod
-    def _link(session: Session, profile: PatientProfile, now: datetime) -> None:
-        """The session is for this patient now: it takes the profile's patient details."""
-        f = profile.fields
-        session.patient_profile_id = profile.id
-        session.patient = {"name": " ".join(n for n in (f["first_name"], f["last_name"]) if n), "gender": f["gender"],
-                           "dob": f["birth_date"], "demographic_details": f["demographic_string"]}
-        session.ehr_patient_id = f["ehr_patient_id"]
-        session.updated_at = now
 
     # -- sessions ------------------------------------------------------------------------------
 
-    def create_session(self, user: ApiUser, patient_profile_id: str | None = None,
-                       ehr_appointment_id: str | None = None) -> Session:
+    def create_session(self, patient_profile_id: str | None = None, ehr_appointment_id: str | None = None) -> Session:
         profile = self.profile(patient_profile_id) if patient_profile_id is not None else None
         now = self.clock.now()
         session_id = str(10**38 + int.from_bytes(self.entropy(16), "big") % (9 * 10**38))  # 39 digits, like Heidi's
-        session = Session(session_id, f"Session {len(self.sessions) + 1}", user.third_party_internal_id,
-                          EHR_PROVIDER, now, now, ehr_appt_id=ehr_appointment_id)
+        session = Session(session_id, f"Session {len(self.sessions) + 1}", EHR_PROVIDER, now, now,
+                          ehr_appt_id=ehr_appointment_id)
         if profile is not None:
-            self._link(session, profile, now)
+            _link(session, profile, now)
         self.sessions[session_id] = session
         return session
 
@@ -264,66 +256,131 @@ class HeidiBackend:
         session.updated_at = self.clock.now()
         return session
 
-    # -- linked Heidi accounts -----------------------------------------------------------------
+    # -- the linked Heidi account --------------------------------------------------------------
 
-    def link_account(self, user: ApiUser, kinde_user_id: str) -> LinkedAccount:
-        if user.third_party_internal_id in self.accounts:
+    def link_account(self, kinde_user_id: str) -> LinkedAccount:
+        if self.account is not None:
             raise BadRequest("This user is already linked to a Heidi account",
                              code="OpenAPIHeidiAccountAlreadyLinkedError")
-        account = LinkedAccount(kinde_user_id, user.email, user.third_party_internal_id, self.clock.now())
-        self.accounts[user.third_party_internal_id] = account
-        return account
+        self.account = LinkedAccount(kinde_user_id, self.user.email, self.user.third_party_internal_id,
+                                     self.clock.now())
+        return self.account
 
-    def account(self, user: ApiUser) -> LinkedAccount | None:
-        return self.accounts.get(user.third_party_internal_id)
-
-    def _linked(self, user: ApiUser) -> LinkedAccount:
-        account = self.account(user)
-        if account is None:
+    def _linked(self) -> LinkedAccount:
+        if self.account is None:
             raise BadRequest("error: no linked user", code="NoLinkedUserException")
-        return account
+        return self.account
 
-    def unlink_account(self, user: ApiUser) -> None:
-        self._linked(user)
-        del self.accounts[user.third_party_internal_id]
+    def unlink_account(self) -> None:
+        self._linked()
+        self.account = None
 
-    def linked_user_sessions(self, user: ApiUser, page: int, page_size: int) -> Page:
-        """The sessions of every API user linked to the same Heidi user as `user`, newest first."""
-        kinde_user_id = self._linked(user).kinde_user_id
-        owners = {a.third_party_internal_id for a in self.accounts.values() if a.kinde_user_id == kinde_user_id}
-        mine = [s for s in reversed(self.sessions.values()) if s.owner in owners]
+    def linked_user_sessions(self, page: int, page_size: int) -> Page:
+        """This API user's sessions, newest first, once it is linked to a Heidi user. (Several API users may link
+        one Heidi user; each still sees only its own sessions.)"""
+        self._linked()
+        mine = list(reversed(self.sessions.values()))
         start = (page - 1) * page_size
         return Page(mine[start:start + page_size], len(mine), page, page_size)
 
     # -- state ---------------------------------------------------------------------------------
 
+    def load(self, profiles: Iterable[dict], sessions: Iterable[dict]) -> None:
+        """Profiles and sessions in the state's shape (their `owner` already taken off); a profile's missing
+        fields are unset (None), as on create. An id this user already has is refused (ValueError)."""
+        for raw in profiles:
+            profile = PatientProfile(**{**raw, "fields": {name: raw["fields"].get(name) for name in PROFILE_FIELDS}})
+            self._add(self.profiles, profile.id, profile, "patient profile")
+        for raw in sessions:
+            session = Session(**{**raw, "created_at": _time(raw["created_at"]), "updated_at": _time(raw["updated_at"])})
+            self._add(self.sessions, session.session_id, session, "session")
+
+    def _add(self, into: dict, key: str, value, what: str) -> None:
+        if key in into:
+            raise ValueError(f"{what} {key!r} appears twice for API user {self.user}")
+        into[key] = value
+
+
+def _link(session: Session, profile: PatientProfile, now: datetime) -> None:
+    """The session is for this patient now: it takes the profile's patient details."""
+    f = profile.fields
+    session.patient_profile_id = profile.id
+    session.patient = {"name": " ".join(n for n in (f["first_name"], f["last_name"]) if n), "gender": f["gender"],
+                       "dob": f["birth_date"], "demographic_details": f["demographic_string"]}
+    session.ehr_patient_id = f["ehr_patient_id"]
+    session.updated_at = now
+
+
+class HeidiBackend:
+    """One tenant's Heidi data, held per API user (`UserData`). The store serialises calls, so methods need
+    no locking of their own."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.users: dict[ApiUser, UserData] = {}
+        """Every API user the tenant has seen, in the order first seen."""
+        self.entropy: Entropy = os.urandom
+        """Where new IDs come from; a seeded data set swaps in a seeded source."""
+
+    def configure(self, settings: dict) -> HeidiBackend:
+        """API keys are resolved by the tenant directory; nothing else to provision. Each API user gets the
+        docs' examples when first seen (`user`)."""
+        return self
+
+    def user(self, user: ApiUser, doc_examples: bool = True) -> UserData:
+        """`user`'s data. A user seen for the first time (a JWT bought, or a first call) starts with the docs'
+        example profile and sessions, so the docs' requests run as written; with `doc_examples` False, empty."""
+        data = self.users.get(user)
+        if data is None:
+            data = self.users[user] = UserData(user, self.clock, lambda n: self.entropy(n))
+            if doc_examples:
+                examples = _doc_examples()
+                data.load(examples["profiles"], examples["sessions"])
+        return data
+
+    # -- state ---------------------------------------------------------------------------------
+
     def to_state(self) -> dict:
+        """Every object with its owner (`owner`; an account's owner is its own third_party_internal_id and email),
+        grouped by user in the order users were first seen; `users` lists every user seen, data or not."""
+        users = list(self.users.values())
         return {
-            "profiles": [asdict(p) for p in self.profiles.values()],
-            "sessions": [{**asdict(s), "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
-                         for s in self.sessions.values()],
-            "accounts": [{**asdict(a), "linked_at": a.linked_at.isoformat()} for a in self.accounts.values()],
+            "users": [u.user.to_json() for u in users],
+            "profiles": [{**asdict(p), "owner": u.user.to_json()} for u in users for p in u.profiles.values()],
+            "sessions": [{**asdict(s), "owner": u.user.to_json(), "created_at": s.created_at.isoformat(),
+                          "updated_at": s.updated_at.isoformat()} for u in users for s in u.sessions.values()],
+            "accounts": [{**asdict(u.account), "linked_at": u.account.linked_at.isoformat()}
+                         for u in users if u.account is not None],
         }
 
     @classmethod
     def from_state(cls, state: dict, clock: Clock) -> HeidiBackend:
+        """`state` has the shape of heidi/state. A user listed twice, an id repeated within one user's data, or
+        a second account for one user is refused (ValueError). Owners not in `users` count as seen."""
         backend = cls(clock)
-        backend._load(state)
+        for raw in state.get("users", []):
+            user = ApiUser.from_json(raw)
+            if user in backend.users:
+                raise ValueError(f"API user {user} appears twice")
+            backend.user(user, doc_examples=False)
+        for raw in state.get("profiles", []):
+            backend._owner(raw).load([_without_owner(raw)], [])
+        for raw in state.get("sessions", []):
+            backend._owner(raw).load([], [_without_owner(raw)])
+        for raw in state.get("accounts", []):
+            account = LinkedAccount(**{**raw, "linked_at": _time(raw["linked_at"])})
+            owner = backend.user(ApiUser(account.third_party_internal_id, account.email), doc_examples=False)
+            if owner.account is not None:
+                raise ValueError(f"linked account of API user {owner.user} appears twice")
+            owner.account = account
         return backend
 
-    def _load(self, state: dict) -> None:
-        """`state` has the shape of mock/heidi-state; a profile's missing fields are unset (None), as on create.
-        A repeated id is refused (ValueError)."""
-        self._new = False
-        self.profiles.update(unique(
-            (PatientProfile(**{**raw, "fields": {name: raw["fields"].get(name) for name in PROFILE_FIELDS}})
-             for raw in state.get("profiles", [])), lambda p: p.id, "patient profile"))
-        self.sessions.update(unique(
-            (Session(**{**raw, "created_at": _time(raw["created_at"]), "updated_at": _time(raw["updated_at"])})
-             for raw in state.get("sessions", [])), lambda s: s.session_id, "session"))
-        self.accounts.update(unique(
-            (LinkedAccount(**{**raw, "linked_at": _time(raw["linked_at"])}) for raw in state.get("accounts", [])),
-            lambda a: a.third_party_internal_id, "linked account of API user"))
+    def _owner(self, raw: dict) -> UserData:
+        return self.user(ApiUser.from_json(raw["owner"]), doc_examples=False)
+
+
+def _without_owner(raw: dict) -> dict:
+    return {name: value for name, value in raw.items() if name != "owner"}
 
 
 def _time(text: str) -> datetime:
@@ -332,7 +389,7 @@ def _time(text: str) -> datetime:
 
 
 def _doc_examples() -> dict:
-    """A fresh copy per tenant, so no two tenants share a mutable value."""
+    """A fresh copy per API user, so no two users share a mutable value."""
     return json.loads(_doc_examples_text())
 
 

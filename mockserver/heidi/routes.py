@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from mockserver.core.declaration import Api
 from mockserver.core.pipeline import loads
 from mockserver.heidi.auth import HeidiApiKey, HeidiBearer, issue
 from mockserver.heidi.errors import HeidiErrors
-from mockserver.heidi.models import ApiUser, HeidiBackend
+from mockserver.heidi.models import ApiUser, HeidiBackend, UserData
 
 BASE_PATH = "/api/v2/ml-scribe/open-api"
 """Where the real API lives on registrar.api.heidihealth.com; clients are configured with all of it."""
@@ -35,6 +37,15 @@ def loads_allowing_trailing_commas(text: str):
             raise strict_error from None
 
 
+@contextmanager
+def data_of(call) -> Iterator[UserData]:
+    """The Heidi data of the API user the call acts for, locked for a `with` block. Another user's
+    objects are not in it: to this user they do not exist. A user seen for the first time starts with the docs'
+    examples, unless the mock runs without them (`Config.heidi_doc_examples`)."""
+    with call.backend(HeidiBackend) as heidi:
+        yield heidi.user(call.principal, doc_examples=call.runtime.config.heidi_doc_examples)
+
+
 api = Api(
     "heidi", title="Heidi Health: JWT auth, patient profiles, sessions and linked accounts",
     errors=HeidiErrors(), auth=HeidiBearer(), prefixes=("/jwt", "/patient-profiles", "/sessions", "/users/"),
@@ -46,10 +57,13 @@ api = Api(
 @api.operation("GET", "/jwt", summary="Exchange an API key for a JWT acting for one user of your system",
                auth=HeidiApiKey(), query="heidi/jwt-query", responses={200: "heidi/jwt"})
 def get_jwt(call):
-    """The token expires after the configured lifetime (`--jwt-lifetime`), on the mock's clock."""
+    """The token expires after the configured lifetime (`--jwt-lifetime`), on the mock's clock. The tenant of the
+    key, `third_party_internal_id` and `email` name the API user; a new one starts with the docs' examples."""
     config = call.runtime.config
     user = ApiUser(call.query["third_party_internal_id"], call.query["email"])
     token, expires = issue(call.tenant, user, call.runtime.clock.now(), config.jwt_secret, config.jwt_lifetime_seconds)
+    with call.backend(HeidiBackend) as heidi:  # Heidi creates (or finds) the API user of key, id and email
+        heidi.user(user, doc_examples=config.heidi_doc_examples)
     return {"token": token, "expiration_time": expires.isoformat()}
 
 
@@ -67,39 +81,39 @@ def get_jwt(call):
     }},
 )
 def create_patient_profile(call):
-    with call.backend(HeidiBackend) as heidi:
-        return {"data": heidi.create_profile(call.principal, call.body).to_json()}
+    with data_of(call) as mine:
+        return {"data": mine.create_profile(call.body).to_json()}
 
 
 @api.operation("GET", "/patient-profiles", summary="List patient profiles, filtered by EHR patient ID or provider",
                query="heidi/patient-profile-query", responses={200: "heidi/patient-profile-list"})
 def list_patient_profiles(call):
-    with call.backend(HeidiBackend) as heidi:
-        counts = heidi.session_counts()
-        return {"data": [p.to_json(counts[p.id]) for p in heidi.find_profiles(**call.query)]}
+    with data_of(call) as mine:
+        counts = mine.session_counts()
+        return {"data": [p.to_json(counts[p.id]) for p in mine.find_profiles(**call.query)]}
 
 
 @api.operation("GET", "/patient-profiles/{patient_profile_id}", summary="Get a patient profile",
                responses={200: PROFILE, 404: ERROR})
 def get_patient_profile(call):
-    with call.backend(HeidiBackend) as heidi:
-        return {"data": heidi.profile(call.path["patient_profile_id"]).to_json()}
+    with data_of(call) as mine:
+        return {"data": mine.profile(call.path["patient_profile_id"]).to_json()}
 
 
 @api.operation("PATCH", "/patient-profiles/{patient_profile_id}", summary="Update a patient profile",
                body="heidi/patient-profile-fields", responses={200: PROFILE, 404: ERROR})
 def update_patient_profile(call):
     """Only the fields sent change; null clears a field."""
-    with call.backend(HeidiBackend) as heidi:
-        return {"data": heidi.update_profile(call.path["patient_profile_id"], call.body).to_json()}
+    with data_of(call) as mine:
+        return {"data": mine.update_profile(call.path["patient_profile_id"], call.body).to_json()}
 
 
 @api.operation("DELETE", "/patient-profiles:batch-delete", summary="Delete patient profiles",
                body="heidi/patient-profiles-delete", responses={200: SUCCESS})
 def delete_patient_profiles(call):
     """Unknown ids are skipped; the profiles' sessions stay, unlinked."""
-    with call.backend(HeidiBackend) as heidi:
-        heidi.delete_profiles(call.body["patient_profile_ids"])
+    with data_of(call) as mine:
+        mine.delete_profiles(call.body["patient_profile_ids"])
         return {"is_success": True}
 
 
@@ -124,8 +138,8 @@ def delete_patient_profiles(call):
 )
 def link_sessions_to_patient_profile(call):
     """All or nothing: an unknown session is a 404 and links none. Answers the sessions just linked."""
-    with call.backend(HeidiBackend) as heidi:
-        sessions = heidi.link_sessions(call.path["patient_profile_id"], call.body["session_ids"])
+    with data_of(call) as mine:
+        sessions = mine.link_sessions(call.path["patient_profile_id"], call.body["session_ids"])
         return {"data": [s.summary() for s in sessions]}
 
 
@@ -145,9 +159,8 @@ def link_sessions_to_patient_profile(call):
 )
 def create_session(call):
     """An unknown patient_profile_id is a 404; a known one links the session to the profile."""
-    with call.backend(HeidiBackend) as heidi:
-        session = heidi.create_session(call.principal, call.body.get("patient_profile_id"),
-                                       call.body.get("ehr_appointment_id"))
+    with data_of(call) as mine:
+        session = mine.create_session(call.body.get("patient_profile_id"), call.body.get("ehr_appointment_id"))
         return {"session_id": session.session_id}
 
 
@@ -155,22 +168,22 @@ def create_session(call):
                query="heidi/session-page-query", responses={200: "heidi/session-page", 400: ERROR})
 def list_linked_user_sessions(call):
     """Newest first; `next_page` is the `page` to ask for next. Answers NoLinkedUserException until linked."""
-    with call.backend(HeidiBackend) as heidi:
-        return heidi.linked_user_sessions(call.principal, **call.query).to_json()
+    with data_of(call) as mine:
+        return mine.linked_user_sessions(**call.query).to_json()
 
 
 @api.operation("GET", "/sessions/{session_id}", summary="Get a session", responses={200: SESSION, 404: ERROR})
 def get_session(call):
-    with call.backend(HeidiBackend) as heidi:
-        return {"session": heidi.session(call.path["session_id"]).to_json()}
+    with data_of(call) as mine:
+        return {"session": mine.session(call.path["session_id"]).to_json()}
 
 
 @api.operation("PATCH", "/sessions/{session_id}", summary="Update a session", body="heidi/session-update",
                responses={200: SESSION, 404: ERROR})
 def update_session(call):
     """Only the fields sent change; `patient` is merged; linked_sessions_for_context must name your sessions."""
-    with call.backend(HeidiBackend) as heidi:
-        return {"session": heidi.update_session(call.path["session_id"], call.body).to_json()}
+    with data_of(call) as mine:
+        return {"session": mine.update_session(call.path["session_id"], call.body).to_json()}
 
 
 # -- linked Heidi accounts -----------------------------------------------------------------------
@@ -179,22 +192,22 @@ def update_session(call):
 @api.operation("POST", "/users/linked-account", summary="Link the JWT's user to a Heidi user",
                body="heidi/linked-account-create", responses={200: "heidi/linked-account", 400: ERROR})
 def link_account(call):
-    with call.backend(HeidiBackend) as heidi:
-        return {"account": heidi.link_account(call.principal, call.body["kinde_user_id"]).to_json()}
+    with data_of(call) as mine:
+        return {"account": mine.link_account(call.body["kinde_user_id"]).to_json()}
 
 
 @api.operation("DELETE", "/users/linked-account:unlink", summary="Unlink the JWT's user from its Heidi user",
                responses={200: SUCCESS, 400: ERROR})
 def unlink_account(call):
-    with call.backend(HeidiBackend) as heidi:
-        heidi.unlink_account(call.principal)
+    with data_of(call) as mine:
+        mine.unlink_account()
         return {"is_success": True}
 
 
 @api.operation("GET", "/users/linked-account/access", summary="Whether the JWT's user is linked, and to whom",
                responses={200: "heidi/linked-account-access"})
 def get_linked_account_access(call):
-    with call.backend(HeidiBackend) as heidi:
-        account = heidi.account(call.principal)
+    with data_of(call) as mine:
+        account = mine.account
         return {"is_valid": account is not None, "is_linked": account is not None,
                 "account": account and account.to_json()}

@@ -83,3 +83,19 @@ def test_serve_refuses_a_file_it_cannot_load_as_a_usage_error(tmp_path, option, 
     done = subprocess.run([str(BIN / "mockserver"), "serve", "--port", "0", *strict, option, str(path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and expected in done.stderr, done.stderr
+
+
+def test_no_heidi_examples_starts_every_heidi_user_empty(served):
+    def profiles(url: str) -> list[str]:
+        heidi = f"{url}/api/v2/ml-scribe/open-api"
+        token = requests.get(f"{heidi}/jwt", params={"email": "a@example.com", "third_party_internal_id": "a"},
+                             headers={"Heidi-Api-Key": "cli-key"}).json()["token"]
+        answer = requests.get(f"{heidi}/patient-profiles", headers={"Authorization": f"Bearer {token}"})
+        return [p["id"] for p in answer.json()["data"]]
+
+    assert profiles(served.url) == ["5eb7cf5a86d9755df3a6c593"]  # the default: the docs' example profile
+    clean = Served("--no-heidi-examples")
+    try:
+        assert profiles(clean.url) == []
+    finally:
+        clean.stop()

@@ -91,7 +91,10 @@ def test_the_docs_examples_still_run_on_the_data_set(client):
     docs_patient = client.get("/v1/patients/1049", headers={"X-User-Token": "your_token_here"}).get_json()
     assert (docs_patient["first_name"], docs_patient["last_name"]) == ("John", "Doe")
     assert client.get("/v1/patients/1049", headers=ESTEEM).status_code == 403
-    assert client.get(f"{BASE}/patient-profiles/{DOC_PROFILE}", headers=heidi_headers(client)).status_code == 200
+    # Any new API user of the tenant starts with the docs' examples; the data set's clinician was made without them.
+    newcomer = bearer(get_token(client, key=TOKEN, user="gp", email="gp@example.com"))
+    assert client.get(f"{BASE}/patient-profiles/{DOC_PROFILE}", headers=newcomer).status_code == 200
+    assert client.get(f"{BASE}/patient-profiles/{DOC_PROFILE}", headers=heidi_headers(client)).status_code == 404
     created = client.post("/v2/patient-contexts/", headers=HAIDY, json={
         "external_id": "patient-12345", "patient_group": "sqmcrfbv6fx4g04", "name": "John Doe"})
     assert created.status_code == 200
@@ -170,11 +173,13 @@ def test_serve_fixtures_answers_over_a_real_port_and_reset_returns_to_it(served)
     base, person = served.url, PEOPLE[1]
     [context] = requests.get(f"{base}/v2/patient-contexts/?external_id={person.external_id}", headers=HAIDY).json()
     assert context["name"] == person.name
-    token = requests.get(f"{base}{BASE}/jwt", params={"email": "gp@example.com", "third_party_internal_id": "gp"},
-                         headers={"Heidi-Api-Key": TOKEN}).json()["token"]
-    profiles = requests.get(f"{base}{BASE}/patient-profiles", params={"ehr_patient_id": person.external_id},
-                            headers=bearer(token)).json()["data"]
-    assert [p["last_name"] for p in profiles] == [person.last_name]
+    for user, email, expected in ((CLINICIAN.third_party_internal_id, CLINICIAN.email, [person.last_name]),
+                                  ("gp", "gp@example.com", [])):  # the clinician's profiles are the clinician's
+        token = requests.get(f"{base}{BASE}/jwt", params={"email": email, "third_party_internal_id": user},
+                             headers={"Heidi-Api-Key": TOKEN}).json()["token"]
+        profiles = requests.get(f"{base}{BASE}/patient-profiles", params={"ehr_patient_id": person.external_id},
+                                headers=bearer(token)).json()["data"]
+        assert [p["last_name"] for p in profiles] == expected
     found = requests.get(f"{base}/v1/patients", params={"search": person.last_name}, headers=ESTEEM).json()
     assert [p["date_of_birth"] for p in found["patients"]] == [person.birth_date.isoformat()]
 

@@ -114,6 +114,33 @@ def test_marker_gives_one_test_its_own_configured_mock(pytester):
     result.stdout.fnmatch_lines(["*the marker's state does not match its schema*birth_date*"])
 
 
+def test_marker_can_start_heidi_users_without_the_docs_examples(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        import requests
+
+        HEIDI = "/api/v2/ml-scribe/open-api"
+
+        def profiles(url):
+            token = requests.get(url + HEIDI + "/jwt", headers={"Heidi-Api-Key": "k"},
+                                 params={"email": "a@example.com", "third_party_internal_id": "a"}).json()["token"]
+            answer = requests.get(url + HEIDI + "/patient-profiles", headers={"Authorization": f"Bearer {token}"})
+            return [p["id"] for p in answer.json()["data"]]
+
+        @pytest.mark.mockserver(heidi_doc_examples=False)
+        def test_clean_slate(mockserver):
+            assert profiles(mockserver.url) == []
+            mockserver.reset()
+            assert profiles(mockserver.url) == []
+
+        def test_the_default_has_the_docs_examples(mockserver):
+            assert profiles(mockserver.url) == ["5eb7cf5a86d9755df3a6c593"]
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
 def test_parallel_workers_each_get_their_own_mock(pytester):
     pytester.makepyfile(
         """

@@ -5,7 +5,7 @@ from __future__ import annotations
 BASE = "/api/v2/ml-scribe/open-api"
 DOC_PROFILE = "5eb7cf5a86d9755df3a6c593"
 DOC_SESSIONS = ("1234567890", "0987654321")
-"""What every tenant starts with: the docs' example objects."""
+"""What every new API user starts with (each its own copy): the docs' example objects."""
 
 
 def get_token(client, key: str = "heidi-key", user: str = "ehr-user-1", email: str = "dr.smith@example.com") -> str:

@@ -156,7 +156,8 @@ def test_open_mode_any_key_is_its_own_tenant_and_any_token_too(client):
     acme, globex = login(client, key="acme"), login(client, key="globex")
     created = client.post(f"{BASE}/patient-profiles", json={"first_name": "Ada"}, headers=acme).get_json()["data"]
     url = f"{BASE}/patient-profiles/{created['id']}"
-    assert client.get(url, headers=login(client, key="acme", user="someone-else")).status_code == 200
+    assert client.get(url, headers=login(client, key="acme")).status_code == 200  # the same user, a new JWT
+    assert client.get(url, headers=login(client, key="acme", user="someone-else")).status_code == 404
     assert client.get(url, headers=globex).status_code == 404
     opaque = {"Authorization": "Bearer any-old-token"}
     assert client.get(url, headers=opaque).status_code == 404

@@ -1,7 +1,8 @@
 """Heidi over a live `mockserver serve`, with a plain `requests` client, under the real base path.
 
 The docs' requests are taken from the doc text itself and sent as written (bodies byte for byte,
-trailing comma included); only the base URL and the token differ.
+trailing comma included); only the base URL and the token differ. The docs are read from their
+verbatim copies in tests/heidi/doc_examples/ (tests/test_vendor_docs.py compares those with the vendor's).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import requests
 import mockserver
 from mockserver.core.data_files import data_dir
 from tests.heidi.support import BASE
-from tests.support import BIN, SHARED_DOCS, Served
+from tests.support import BIN, DOC_COPIES, Served
 
-DOCS = SHARED_DOCS
+DOCS = DOC_COPIES["heidi"]
 _REQUEST = re.compile(r"^(GET|POST|PATCH|DELETE) (/\S+)$")
 
 
@@ -132,7 +133,7 @@ def test_the_whole_flow_under_the_real_base_path(server):
         body = heidi.call("GET", "/sessions/linked-user", params={"page_size": 1, "page": page})
         seen += [s["session_id"] for s in body["sessions"]]
         page = body["next_page"]
-    assert seen == [second["session_id"], first["session_id"]]
+    assert seen == [second["session_id"], first["session_id"], "0987654321", "1234567890"]  # the docs' are theirs too
 
     assert heidi.call("DELETE", "/patient-profiles:batch-delete", json={"patient_profile_ids": [profile["id"]]}) == {
         "is_success": True}

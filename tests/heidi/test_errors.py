@@ -134,12 +134,12 @@ def test_oversized_body_is_413_in_heidis_shape():
 
 
 def test_unexpected_exceptions_answer_500_in_heidis_shape(app, monkeypatch):
-    from mockserver.heidi.models import HeidiBackend
+    from mockserver.heidi.models import UserData
 
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(HeidiBackend, "find_profiles", boom)
+    monkeypatch.setattr(UserData, "find_profiles", boom)
     client = app.test_client()
     resp = client.get(f"{BASE}/patient-profiles", headers=login(client))
     assert resp.status_code == 500

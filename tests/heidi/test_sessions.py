@@ -177,12 +177,12 @@ def test_linked_user_sessions_page_newest_first_with_a_working_next_page(client,
         resp = client.get(f"{BASE}/sessions/linked-user", query_string={"page_size": 5, "page": page}, headers=auth)
         assert resp.status_code == 200
         body = resp.get_json()
-        assert body["total_count"] == 13 and body["count"] == len(body["sessions"])
+        assert body["total_count"] == 15 and body["count"] == len(body["sessions"])  # the docs' two are the user's
         assert body["has_next_page"] == (body["next_page"] is not None)
         pages.append([s["session_id"] for s in body["sessions"]])
         page = body["next_page"]
-    assert [len(p) for p in pages] == [5, 5, 3]
-    assert sum(pages, []) == mine[::-1]
+    assert [len(p) for p in pages] == [5, 5, 5]
+    assert sum(pages, []) == mine[::-1] + list(DOC_SESSIONS[::-1])
     assert set(DOC_GET) <= set(body["sessions"][0])
     default = client.get(f"{BASE}/sessions/linked-user", headers=auth).get_json()
     assert default["count"] == 10 and default["next_page"] == 2
@@ -190,14 +190,15 @@ def test_linked_user_sessions_page_newest_first_with_a_working_next_page(client,
     assert (beyond["sessions"], beyond["count"], beyond["has_next_page"], beyond["next_page"]) == ([], 0, False, None)
 
 
-def test_users_linked_to_the_same_heidi_user_share_its_sessions(client, auth):
+def test_users_linked_to_the_same_heidi_user_still_see_only_their_own_sessions(client, auth):
     colleague = login(client, user="ehr-user-2")
     for headers in (auth, colleague):
         client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_same"}, headers=headers)
-    ours = {new_session(client, auth), new_session(client, colleague)}
-    for headers in (auth, colleague):
+    mine, theirs = new_session(client, auth), new_session(client, colleague)
+    for headers, own, other in ((auth, mine, theirs), (colleague, theirs, mine)):
         body = client.get(f"{BASE}/sessions/linked-user", headers=headers).get_json()
-        assert {s["session_id"] for s in body["sessions"]} == ours
+        listed = [s["session_id"] for s in body["sessions"]]
+        assert listed == [own, *DOC_SESSIONS[::-1]] and other not in listed
 
 
 @pytest.mark.parametrize("query", ["page_size=0", "page_size=101", "page_size=ten", "page=0", "page=-1"])

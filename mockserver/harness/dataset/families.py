@@ -18,8 +18,9 @@ from mockserver.harness.dataset.people import Person, Staff
 from mockserver.heidi.models import ApiUser, HeidiBackend
 
 CLINICIAN = ApiUser("demo-clinician", "clinician@example.com")
-"""The Heidi API user (a JWT's `third_party_internal_id`) who created the profiles and sessions; linked to a
-Heidi account, so `GET /sessions/linked-user` lists their sessions."""
+"""The Heidi API user (a JWT's `third_party_internal_id` and `email`) who created the profiles and sessions and
+owns them (other users of the tenant do not see them); linked to a Heidi account, so `GET /sessions/linked-user`
+lists their sessions."""
 
 _SEX = {"female": "F", "male": "M", "other": "X"}
 
@@ -49,27 +50,28 @@ def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: rando
 
 
 def heidi(people: list[Person], rng: random.Random) -> HeidiBackend:
-    """The docs' examples (as on every tenant), a patient profile per person, and a session per visit
-    linked to it, all made by `CLINICIAN`."""
+    """A patient profile per person, and a session per visit linked to it, all made by `CLINICIAN`, who starts
+    without the docs' examples (every other API user of the tenant gets them, as on every tenant)."""
     clock = Clock()
     backend = HeidiBackend(clock).configure({})
     backend.entropy = rng.randbytes
     clock.freeze(min(p.registered for p in people) - timedelta(days=1))
-    backend.link_account(CLINICIAN, "kp_" + rng.randbytes(16).hex())
+    clinician = backend.user(CLINICIAN, doc_examples=False)
+    clinician.link_account("kp_" + rng.randbytes(16).hex())
     profiles = {}
     for p in sorted(people, key=lambda person: person.registered):
         clock.freeze(p.registered)
         conditions = ", ".join(problem.condition for problem in p.problems)
-        profiles[p.external_id] = backend.create_profile(CLINICIAN, {
+        profiles[p.external_id] = clinician.create_profile({
             "first_name": p.first_name, "last_name": p.last_name, "birth_date": p.birth_date.isoformat(),
             "gender": p.gender.upper(), "ehr_patient_id": p.external_id, "phone": p.phone, "email": p.email,
             "demographic_string": f"{p.name}, {_SEX[p.gender]}, {p.birth_date.isoformat()}",
             "additional_context": f"Known: {conditions}. Allergies: {p.allergy or 'none known'}."}).id
     for visit, p in sorted(((v, person) for person in people for v in person.visits), key=lambda pair: pair[0]):
         clock.freeze(visit)
-        session = backend.create_session(CLINICIAN, profiles[p.external_id], f"{p.external_id}-{visit:%Y%m%d}")
+        session = clinician.create_session(profiles[p.external_id], f"{p.external_id}-{visit:%Y%m%d}")
         clock.freeze(visit + timedelta(minutes=rng.randint(10, 25)))
-        backend.update_session(session.session_id, {
+        clinician.update_session(session.session_id, {
             "duration": rng.randint(480, 1500),
             "clinician_notes": [f"Follow-up: {', '.join(problem.condition for problem in p.problems)}"]})
     return backend
