@@ -2,9 +2,10 @@
 
 Request time (`parse_inputs`): each record's source must carry exactly one content field that
 fits its type; base64 must be clean and of a supported type. Task time (`Acquirer`): URLs are
-downloaded (only from allowed hosts, redirects included), documents parsed (PDF text via pypdf;
+downloaded (only from allowed hosts, redirects included; the docs' example.com URLs are answered from the
+shipped samples, `samples/`), documents parsed (PDF text via pypdf;
 images carry no OCR), audio turned into text (transcript bubbles as given, or a transcript
-registered for the audio's hash). No Flask here.
+registered for the audio's hash, or shipped with its sample). No Flask here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from mockserver.core.errors import FieldError, RequestValidationError
 from mockserver.core.sniff import JPEG, PDF, PNG, sniff_audio, sniff_document
 from mockserver.core.tasks import TaskFailure
+from mockserver.haidy.analyst import samples
 from mockserver.haidy.files import PatientFile, audio_digest, content_hash
 
 DOCUMENT_TYPES = (PDF, PNG, JPEG)
@@ -155,6 +157,8 @@ class Acquirer:
     def _audio(self, item: Input, data: bytes, media_type: str) -> dict:
         digest = audio_digest(data)
         text = self.transcripts.get(digest)
+        if text is None:
+            text = samples.transcripts().get(digest)
         content = {"type": "audio", "media_type": media_type, "transcript": text}
         if text is None:
             text = ""
@@ -164,11 +168,18 @@ class Acquirer:
 
     def _download(self, item: Input) -> tuple[bytes, str]:
         parts = urlsplit(item.url)
-        if not self._allowed(parts.hostname or ""):
+        data = None
+        if samples.is_documentation_url(item.url):  # reserved for documentation: never fetched
+            data = samples.sample(item.url)
+            if data is None:
+                raise TaskFailure("Unable to download document from URL",
+                                  f"HTTP 404 from {item.url}: {parts.hostname} is reserved for documentation "
+                                  f"(RFC 2606); the mock answers only the docs' samples there: "
+                                  f"{', '.join('/' + name for name in samples.names())}")
+        elif not self._allowed(parts.hostname or ""):
             raise TaskFailure("Unable to download document from URL",
                               f"host {parts.hostname!r} is not allowed (mockserver serve --allow-url-host adds hosts)")
-        own = _OWN_FILE.match(parts.path)
-        data = None
+        own = _OWN_FILE.match(parts.path) if data is None else None
         if own:
             found = self.own_file(own.group(1))
             data = found.content if found else None

@@ -1,24 +1,24 @@
 """The JavaScript examples of haidy-analyst-structure.txt, run with node and axios against `mockserver serve`.
 
-Only hosts change: api.44ai.ch becomes the mock, example.com a loopback file server holding PDFs.
+Only the base URL changes: api.44ai.ch becomes the mock. The documents the examples post on example.com are
+the mock's own samples (mockserver/haidy/analyst/samples/, tests in test_samples.py).
 The doc's text breaks off inside examples 2 and 4; their code is run verbatim as far as it goes,
-followed by a completion marked as ours (poll the task; call the function).
+followed by a completion marked as ours (poll the task; call the function). The doc is read from its
+verbatim copy, tests/haidy/doc_examples/haidy-analyst-structure.txt (tests/test_vendor_docs.py compares
+that with the vendor's).
 """
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 
 import pytest
 import requests
 
-from tests.support import ROOT, SHARED_DOCS, Served, make_pdf
+from tests.support import DOC_COPIES, ROOT, Served
 
-DOC = SHARED_DOCS / "haidy-analyst-structure.txt"
+DOC = DOC_COPIES["haidy"] / "haidy-analyst-structure.txt"
 JS = ROOT / "tests" / "js"
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(
@@ -63,31 +63,14 @@ EXAMPLE_4 = ['import axios from "axios";  // completion: the doc\'s snippet uses
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory):
-    """A loopback stand-in for example.com, serving the PDFs the examples name."""
-    root = tmp_path_factory.mktemp("example.com")
-    texts = {"medical-report.pdf": "Patient presents with hypertension. Current medications: Lisinopril 10mg daily.",
-             "lab-results.pdf": "HbA1c 7.2 % Glucose elevated.",
-             "lab-report.pdf": "Patient has type 2 diabetes."}
-    for name, text in texts.items():
-        (root / name).write_bytes(make_pdf(text))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
 def fast_mock():
     server = Served("--task-seconds", "1")
     yield server
     server.stop()
 
 
-def run_js(lines: list[str], mock: Served, documents: str, token: str) -> subprocess.CompletedProcess:
-    code = "\n".join(lines).replace("https://api.44ai.ch", mock.url).replace("https://example.com", documents)
+def run_js(lines: list[str], mock: Served, token: str) -> subprocess.CompletedProcess:
+    code = "\n".join(lines).replace("https://api.44ai.ch", mock.url)
     run_dir = JS / ".run"
     run_dir.mkdir(exist_ok=True)
     script = run_dir / f"{token}.mjs"
@@ -101,8 +84,8 @@ def test_examples_are_taken_from_the_doc():
     assert "structureToFhirExample" in EXAMPLE_2[2] and "mixedInputExample" in EXAMPLE_4[2]
 
 
-def test_example_1_documents_to_holistic_patient(fast_mock, documents):
-    done = run_js(EXAMPLE_1, fast_mock, documents, "js-example-1")
+def test_example_1_documents_to_holistic_patient(fast_mock):
+    done = run_js(EXAMPLE_1, fast_mock, "js-example-1")
     assert done.returncode == 0, done.stderr
     assert "Task created:" in done.stdout and "Structure extraction complete!" in done.stdout
     assert "Found 1 unique medications" in done.stdout and "Found 1 unique conditions" in done.stdout
@@ -111,8 +94,8 @@ def test_example_1_documents_to_holistic_patient(fast_mock, documents):
     assert statuses[-1] == "DONE" and "QUEUED" not in statuses[1:]
 
 
-def test_example_2_structure_to_fhir_bundle(fast_mock, documents):
-    done = run_js(EXAMPLE_2, fast_mock, documents, "js-example-2")
+def test_example_2_structure_to_fhir_bundle(fast_mock):
+    done = run_js(EXAMPLE_2, fast_mock, "js-example-2")
     assert done.returncode == 0, done.stderr
     final = json.loads(done.stdout.splitlines()[-1])
     assert final["status"] == "DONE"
@@ -124,8 +107,8 @@ def test_example_2_structure_to_fhir_bundle(fast_mock, documents):
     assert patient["birthDate"] == "1990-01-01"
 
 
-def test_example_4_mixed_inputs(fast_mock, documents):
-    done = run_js(EXAMPLE_4, fast_mock, documents, "js-example-4")
+def test_example_4_mixed_inputs(fast_mock):
+    done = run_js(EXAMPLE_4, fast_mock, "js-example-4")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "created"
     journal = requests.get(f"{fast_mock.url}/_mock/requests", params={"path": "/v2/structure"}).json()

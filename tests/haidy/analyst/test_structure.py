@@ -122,10 +122,11 @@ def test_audio_uses_a_registered_transcript(client):
 
 
 def test_downloads_only_from_allowed_hosts(client):
-    statuses, failed = run(client, [record(type="document", url="https://example.com/medical-report.pdf")])
+    # example.com answers from the shipped samples (test_samples.py); every other host needs --allow-url-host
+    statuses, failed = run(client, [record(type="document", url="https://files.clinic-portal.net/medical-report.pdf")])
     assert statuses == ["QUEUED", "STARTED", "FAILED"]
     assert failed["additional_info"]["error"] == "Unable to download document from URL"
-    assert "example.com" in failed["additional_info"]["details"]
+    assert "'files.clinic-portal.net' is not allowed" in failed["additional_info"]["details"]
     assert failed["result"] is None
 
 
