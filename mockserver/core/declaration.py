@@ -115,10 +115,6 @@ class Operation:
     def path_params(self) -> list[str]:
         return _PARAM.findall(self.path)
 
-    @property
-    def flask_rule(self) -> str:
-        return _PARAM.sub(r"<\1>", self.path)
-
     def schema_names(self) -> list[str]:
         names = [r.schema for r in self.responses.values() if r.schema]
         body = (self.body.schema, self.body.wrap and self.body.wrap.schema) if self.body else ()
