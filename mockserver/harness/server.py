@@ -12,6 +12,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 
 from mockserver.core.config import Config
 
@@ -24,10 +26,13 @@ fault sleeps in its thread, and one slow answer must not stall every other."""
 
 
 def app_from_env():
-    """Granian's factory target: the app, built from the config the CLI put in the environment."""
+    """Granian's factory target, run in the worker process: the app, built from the config the CLI put in
+    the environment."""
     from mockserver.app import create_app
 
-    return create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
+    app = create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
+    _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
+    return app
 
 
 def _freeze_what_lives_until_exit() -> None:
@@ -43,6 +48,27 @@ def _freeze_what_lives_until_exit() -> None:
     gc.freeze()
 
 
+def _nudge_main_thread(every: float = 0.25) -> None:
+    """Make sure a Ctrl-C reaches granian's master, whichever of its threads the kernel hands it to.
+
+    Granian's master and its worker each wait for it in `Event.wait()` on the main thread, and Python runs
+    a signal's handler only there; a SIGINT or SIGTERM the kernel delivers to another thread (granian's
+    watcher, a Rust thread, the access log's) is only noted, and the main thread sleeps on: about one
+    Ctrl-C in seven was lost (the master, or the worker it then waits for forever). A daemon thread
+    interrupts the main thread's wait a few times a second with a signal whose handler does nothing,
+    and Python then runs the pending handler too.
+    """
+    main = threading.main_thread().ident
+    signal.signal(signal.SIGUSR2, lambda *_: None)
+
+    def nudge() -> None:
+        while True:
+            time.sleep(every)
+            signal.pthread_kill(main, signal.SIGUSR2)
+
+    threading.Thread(target=nudge, name="mockserver-signal-nudge", daemon=True).start()
+
+
 def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS) -> None:
     """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
@@ -56,6 +82,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
 
         os.environ[CONFIG_ENV] = config.to_json()
         _freeze_what_lives_until_exit()
+        _nudge_main_thread()
         Granian("mockserver.harness.server:app_from_env", factory=True, address=host, port=port, interface="wsgi",
                 workers=1, blocking_threads=threads, log_access=False, log_level="warning").serve()
     elif server == "waitress":
