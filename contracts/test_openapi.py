@@ -53,7 +53,7 @@ def test_documented_haidy_operations_are_present(documents):
     upload = paths["/v2/patient-files/upload/{patient_context_id}"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert {"200", "401", "404"} <= set(upload["responses"])
-    assert "get" in paths["/integration"] and "security" not in paths["/integration"]["get"]
+    assert paths["/integration"]["get"]["security"] == []  # a browser opens it: no credentials
 
 
 @pytest.mark.parametrize("path", DOCUMENTS)
@@ -88,3 +88,25 @@ def test_path_parameters_have_the_types_the_docs_give(documents):
     integers = {key for key, kind in types.items() if kind == "integer"}
     assert integers == {("/v1/patients/{id}", "id"), ("/v1/patients/{patient_id}/gauges", "patient_id")}
     assert set(types.values()) == {"integer", "string"}
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_every_operation_states_its_security_and_every_array_its_items(documents, path):
+    """Generators and linters (openapi-python-client, Spectral) need both spelled out: `security: []` for
+    an operation without credentials, `items` for every array."""
+    doc = documents[path]
+    assert [(p, m) for p, item in doc["paths"].items() for m, op in item.items() if "security" not in op] == []
+    arrays_without_items = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if node.get("type") == "array" and "items" not in node and "prefixItems" not in node:
+                arrays_without_items.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(doc, "")
+    assert arrays_without_items == []
