@@ -17,12 +17,10 @@ import argparse
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DOC = ROOT / "docs" / "performance.md"
+from request_cost import checkout, write_section
+
 HEADING = "## Loading the pytest plugin (benchmarks/plugin_load.py)"
 OTHERS = {"pytest": "pytest", "hypothesis (pytest plugin)": "_hypothesis_pytestplugin",
           "faker (pytest plugin)": "faker.contrib.pytest.plugin",
@@ -53,8 +51,6 @@ def main() -> int:
     args = parser.parse_args()
     rows = [("mockserver.harness.plugin (this checkout)", best("mockserver.harness.plugin", args.runs))]
     if args.against:
-        from request_cost import checkout
-
         tree, _ = checkout(args.against)
         old = next(m for m in ("mockserver.harness.plugin", "mockserver.plugin")
                     if (tree / (m.replace(".", "/") + ".py")).exists())
@@ -62,22 +58,12 @@ def main() -> int:
     rows += [(name, best(module, args.runs)) for name, module in OTHERS.items()]
     table = ["| module | import ms (best of runs) |", "|---|---:|"] + [f"| {n} | {ms:.0f} |" for n, ms in rows]
     print("\n".join(table))
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = "\n".join([
-        HEADING, "",
-        f"{stamp}, Python {sys.version.split()[0]}, `python -X importtime`, best of {args.runs} fresh interpreters. "
-        "What a pytest run that uses no mock pays for the plugin: it imports only pytest, and the app "
-        "(Flask, jsonschema, the families) when a fixture is first used. Each row is one fresh interpreter, so "
-        "each includes what that module imports, pytest among them: a plugin's own cost is its row less "
-        "pytest's. The last rows are pytest plugins that mockserver's dependencies install; pytest loads "
-        "them too.", "", *table, ""])
-    text = DOC.read_text() if DOC.exists() else ""
-    if HEADING in text:
-        before, rest = text.split(HEADING, 1)
-        text = before + section + (rest[rest.find("\n## "):] if "\n## " in rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    write_section(HEADING, f"`python -X importtime`, best of {args.runs} fresh interpreters. What a pytest run "
+                  "that uses no mock pays for the plugin: it imports only pytest, and the app (Flask, jsonschema, "
+                  "the families) when a fixture is first used. Each row is one fresh interpreter, so each includes "
+                  "what that module imports, pytest among them: a plugin's own cost is its row less pytest's. The "
+                  "last rows are pytest plugins that mockserver's dependencies install; pytest loads them too.",
+                  table)
     return 0
 
 

@@ -125,22 +125,21 @@ def main() -> int:
         (_, new), (_, old) = rows
         table.append("| ratio | " + " | ".join(f"{new[k] / old[k]:.3f}x" for k in (*KINDS, "start-up")) + " |")
     print("\n".join(table))
-    write(table, args.requests)
+    write_section(HEADING, f"callgrind, {args.requests} requests per counted run minus a run with none. The Haidy "
+                  "create and get of http_bench.py, in-process through the WSGI app with the default config "
+                  "(journal on, access log off as in create_app). Instruction counts do not move with the "
+                  "machine's load, so unlike req/s they compare two trees exactly.", table)
     return 0
 
 
-def write(table: list[str], requests: int) -> None:
-    """Replace this script's section of docs/performance.md (or add it at the end)."""
+def write_section(heading: str, method: str, table: list[str]) -> None:
+    """Replace the section under `heading` in docs/performance.md (or add it at the end): when and on
+    what it was measured, `method`, and the table. Every other section is kept."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = "\n".join([
-        HEADING, "",
-        f"{stamp}, Python {sys.version.split()[0]}, callgrind, {requests} requests per counted run minus a run "
-        "with none. The Haidy create and get of http_bench.py, in-process through the WSGI app with the "
-        "default config (journal on, access log off as in create_app). Instruction counts do not move with "
-        "the machine's load, so unlike req/s they compare two trees exactly.", "", *table, ""])
+    section = "\n".join([heading, "", f"{stamp}, Python {sys.version.split()[0]}, {method}", "", *table, ""])
     text = DOC.read_text() if DOC.exists() else ""
-    if HEADING in text:
-        before, rest = text.split(HEADING, 1)
+    if heading in text:
+        before, rest = text.split(heading, 1)
         after = rest[rest.find("\n## "):] if "\n## " in rest else ""
         text = before + section + after
     else:
