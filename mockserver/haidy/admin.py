@@ -17,6 +17,7 @@ from flask import send_file
 from mockserver.core.declaration import Api, Reply
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import BadRequest, NotFound
+from mockserver.haidy.api import api as haidy_api
 from mockserver.haidy.files import find_file
 from mockserver.haidy.models import HaidyBackend
 
@@ -69,7 +70,7 @@ def override_structure(call):
 
 def _tenant_backend(call) -> AbstractContextManager[HaidyBackend]:
     """The Haidy state of the tenant named in the path (the admin API has no caller tenant)."""
-    return call.runtime.store.session("haidy", call.path["tenant"])
+    return call.runtime.store.session(haidy_api.name, call.path["tenant"])
 
 
 def _base64(text: str, name: str) -> bytes:

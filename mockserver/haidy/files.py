@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mockserver.core.store import MemoryStore
-
-FAMILY_NAME = "haidy"
+from mockserver.haidy.api import api
 
 
 @dataclass
@@ -46,5 +45,5 @@ def audio_digest(audio: bytes) -> str:
 def find_file(store: MemoryStore, file_id: str) -> PatientFile | None:
     """The uploaded file with this id, whichever tenant holds it (file ids are random and unguessable:
     the mock's download URL is unauthenticated, as a pre-signed link would be)."""
-    found = [f for f in store.scan(FAMILY_NAME, lambda _tenant, haidy: haidy.files.get(file_id)) if f]
+    found = [f for f in store.scan(api.name, lambda _tenant, haidy: haidy.files.get(file_id)) if f]
     return found[0] if found else None

@@ -81,7 +81,7 @@ def integration_page(call):
         ctx = haidy.context_for_integration(integration, unique_id)
         return integration in haidy.integrations, ctx, ctx and [haidy.files[i] for i in ctx.file_ids]
 
-    found = call.runtime.store.scan("haidy", lookup)
+    found = call.runtime.store.scan(api.name, lookup)
     if not any(owned for owned, _, _ in found):
         raise NotFound(f"Unknown integration '{integration}'")
     matches = [(ctx, files) for _, ctx, files in found if ctx is not None]

@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from mockserver import registry
+from mockserver import heidi, registry
 
 BEYOND_SCHEMAS = ("400", "403", "404", "422")
 """What schema-valid input may legitimately get, where the operation documents it: ids and groups that do not
@@ -41,9 +41,7 @@ DEFAULT_USER_ID = "mockserver-contract"
 """Who the Heidi JWT acts for when the command obtains one (`--email`, `--user-id`)."""
 OPEN_AUTH_CHECK = "ignored_auth"
 """schemathesis' check that a request with missing or invalid credentials is refused."""
-HEIDI = "heidi"
-HEIDI_BASE_PATH = "/api/v2/ml-scribe/open-api"
-"""Where Heidi's API lives, on the real host and on the mock (which also serves it at its root)."""
+HEIDI = heidi.FAMILY.name
 EXIT_NO_JWT = 2
 """Exit code when no Heidi JWT could be obtained: the contract did not run."""
 
@@ -128,7 +126,7 @@ def heidi_jwt(base_url: str, api_key: str, *, email: str = DEFAULT_EMAIL, user_i
               timeout: float = 30.0) -> str:
     """A JWT from Heidi's `GET /jwt` under `base_url` (its API base path added unless the URL ends with it)."""
     base = base_url.rstrip("/")
-    root = base if base.endswith(HEIDI_BASE_PATH) else base + HEIDI_BASE_PATH
+    root = base if base.endswith(heidi.BASE_PATH) else base + heidi.BASE_PATH
     query = urllib.parse.urlencode({"email": email, "third_party_internal_id": user_id})
     url = f"{root}/jwt?{query}"
     request = urllib.request.Request(url, headers={"Heidi-Api-Key": api_key, "Accept": "application/json"})
