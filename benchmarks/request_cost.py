@@ -1,9 +1,10 @@
 """Request-path cost in CPU instructions: one GET and one create of a Haidy patient context,
 through the WSGI app in-process, counted by valgrind's callgrind.
 
-Not a test, and not a throughput benchmark (that is http_bench.py). Instruction counts are the
-same from run to run whatever else the machine does, so two trees compare exactly where wrk's
-req/s on a shared two-core VM move by 10-20% between identical runs. `--against REF` counts a
+Not a test, and not a throughput benchmark (that is http_bench.py). Instruction counts do not
+depend on what else the machine does (the hash seed is fixed; new ids are still random, so repeat
+runs differ by a percent or two at most), so two trees compare closely where wrk's req/s on a shared
+two-core VM move by 10-20% between identical runs. `--against REF` counts a
 git ref too (checked out under benchmarks/.work/), so a refactoring can show it costs nothing:
 
     .venv/bin/python benchmarks/request_cost.py [--against REF] [--requests 500]
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -75,7 +77,8 @@ def instructions(root: Path, requests: int, kind: str) -> int:
     """Instructions callgrind counted for one run of `drive`."""
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-         "--drive", str(root), str(requests), kind], capture_output=True, text=True, timeout=1800)
+         "--drive", str(root), str(requests), kind], capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PYTHONHASHSEED": "0"})  # str hashes, and so dict and set layouts, the same every run
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode or not found:
         sys.exit(f"callgrind run failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -128,7 +131,8 @@ def main() -> int:
     write_section(HEADING, f"callgrind, {args.requests} requests per counted run minus a run with none. The Haidy "
                   "create and get of http_bench.py, in-process through the WSGI app with the default config "
                   "(journal on, access log off as in create_app). Instruction counts do not move with the "
-                  "machine's load, so unlike req/s they compare two trees exactly.", table)
+                  "machine's load, and with the hash seed fixed they barely move between runs (new ids are "
+                  "still random), so unlike req/s they compare two trees to within a percent or two.", table)
     return 0
 
 
