@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What the tests drive for real: Debian's headless chromium for pages, node + axios for the docs' JavaScript.
+# What the tests drive for real: Debian's headless chromium for pages, node + axios for the docs' JavaScript,
+# Spectral, Redocly and Prism (contracts/tools) for the OpenAPI documents.
 APT_NEEDED = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v node),,nodejs npm)
 system-deps:
 	@if [ -n "$(strip $(APT_NEEDED))" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDED) >/dev/null; \
 	  else echo "missing $(APT_NEEDED): those tests are skipped (run 'sudo make system-deps')"; fi; fi
-	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/js/node_modules ]; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
+	@for dir in tests/js contracts/tools; do \
+	  if command -v npm >/dev/null 2>&1 && [ ! -d $$dir/node_modules ]; then npm ci --prefix $$dir --no-audit --no-fund --loglevel=error --ignore-scripts; fi; done
 
 serve: $(STAMP)
 	$(BIN)/mockserver serve --host $(HOST) --port $(PORT) $(ARGS)
