@@ -80,8 +80,9 @@ def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
         return [FieldError(loc, f"ensure this value has at most {arg} characters",
                            "value_error.any_str.max_length", {"limit_value": arg})]
     if kind == "pattern":
-        return [FieldError(loc, f'string does not match regex "{arg}"', "value_error.str.regex",
-                           {"pattern": arg})]
+        # a schema may say in words what its pattern asks (`x-pattern-message`), as a pydantic validator would
+        msg = error.schema.get("x-pattern-message") or f'string does not match regex "{arg}"'
+        return [FieldError(loc, msg, "value_error.str.regex", {"pattern": arg})]
     if kind == "minItems":
         return [FieldError(loc, f"ensure this value has at least {arg} items",
                            "value_error.list.min_items", {"limit_value": arg})]

@@ -258,8 +258,9 @@ def test_fhir_flags_must_be_booleans(client):
 
 
 def test_legacy_base64_endpoint_works_and_is_marked_deprecated(client):
-    resp = client.post("/v2/structure/documents/fhir/base64", headers=AUTH,
-                       json={"files": [{"file_name": "report.pdf", "file_base64": b64(make_pdf(TEXT))}]})
+    """Sent: the schema's (and so the OpenAPI document's) own example."""
+    example = SchemaRegistry.default().schema("haidy/legacy-base64-request")["examples"][0]
+    resp = client.post("/v2/structure/documents/fhir/base64", headers=AUTH, json=example)
     assert resp.status_code == 200 and resp.headers["Deprecation"] == "true"
     assert "/v2/structure/fhir" in resp.headers["Link"]
     task_id = resp.get_json()["task_id"]
@@ -355,3 +356,29 @@ def test_override_from_python_through_the_plugin_handle(mockserver, haidy_sessio
         task = haidy_session.post("/v2/tasks", json={"task_id": task["task_id"]}).json()
     conditions = task["result"]["clinical_records"][0]["record_structured"]["structured_output"]["conditions"]
     assert [c["identity_fields"]["name"] for c in conditions] == ["Asthma"]
+
+
+@pytest.mark.parametrize("source", SchemaRegistry.default().schema("haidy/structure-source")["examples"])
+def test_every_example_source_of_the_schema_is_processed(client, source):
+    """The OpenAPI document's examples are requests the mock accepts and finishes: example.com documents come
+    from the mock's samples, and the audio example is padded base64 of an MP3 (ID3) header."""
+    statuses, done = run(client, [record(**source)])
+    assert done["status"] == "DONE", done
+    assert list(HOLISTIC.iter_errors(done["result"])) == []
+
+
+def test_unpadded_base64_is_refused_as_pythons_decoder_refuses_it(client):
+    """The Haidy docs truncate their audio example ("SUQzBAAAAAAAI1RTU0UAAAA..."); sent without its padding
+    it is refused at the field, as base64.b64decode (no padding asked for) refuses it; padded, it is audio."""
+    unpadded = start(client, [record(type="audio", base64="SUQzBAAAAAAAI1RTU0UAAAA")])
+    assert unpadded.status_code == 422
+    [error] = unpadded.get_json()["detail"]
+    assert error["loc"] == ["body", "new_records", 0, "source", "base64"]
+    assert "= padding" in error["msg"] and error["type"] == "value_error.str.regex"
+    assert start(client, [record(type="audio", base64="SUQzBAAAAAAAI1RTU0UAAAA=")]).status_code == 200
+
+
+@pytest.mark.parametrize("text", ["QUJD\n", "QUJD\r\nREVG", "QU JD", "QUJD====", "data:audio/mpeg;base64,QUJD"])
+def test_base64_with_line_breaks_or_stray_characters_is_refused(client, text):
+    """`$(?!\\n)` ends the pattern: Python's `$` would otherwise admit a trailing newline that ECMA-262 refuses."""
+    assert start(client, [record(type="audio", base64=text)]).status_code == 422
