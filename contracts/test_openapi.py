@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from contracts.support import open_app
+from mockserver.control.coverage import METHODS
+from mockserver.heidi import BASE_PATH
 
 DOCUMENTS = ["/openapi.json", "/_mock/openapi.json"]
+
+
+def operations(doc: dict):
+    """(path, method, operation) of every operation: a path item's other keys (`servers`) are not operations."""
+    return [(path, method, op) for path, item in doc["paths"].items()
+            for method, op in item.items() if method in METHODS]
+
+
+def walk(node, where=""):
+    """Every object in `node` with its JSON pointer."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from walk(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{where}/{index}")
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +86,9 @@ def test_every_documented_operation_is_routed(app, documents, path):
         template = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
         routed |= {(template, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     ids = []
-    for doc_path, item in documents[path]["paths"].items():
-        for method, operation in item.items():
-            assert (doc_path, method) in routed, f"{method.upper()} {doc_path} is documented but not routed"
-            ids.append(operation["operationId"])
+    for doc_path, method, operation in operations(documents[path]):
+        assert (doc_path, method) in routed, f"{method.upper()} {doc_path} is documented but not routed"
+        ids.append(operation["operationId"])
     assert len(ids) == len(set(ids))
 
 
@@ -77,14 +97,13 @@ def test_path_parameters_have_the_types_the_docs_give(documents):
     path parameter is a string id."""
     doc = documents["/openapi.json"]
     types = {}
-    for path, item in doc["paths"].items():
-        for operation in item.values():
-            for param in operation.get("parameters", []):
-                if param["in"] == "path":
-                    schema = param["schema"]
-                    if "$ref" in schema:
-                        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-                    types[(path, param["name"])] = schema["type"]
+    for path, _, operation in operations(doc):
+        for param in operation.get("parameters", []):
+            if param["in"] == "path":
+                schema = param["schema"]
+                if "$ref" in schema:
+                    schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+                types[(path, param["name"])] = schema["type"]
     integers = {key for key, kind in types.items() if kind == "integer"}
     assert integers == {("/v1/patients/{id}", "id"), ("/v1/patients/{patient_id}/gauges", "patient_id")}
     assert set(types.values()) == {"integer", "string"}
@@ -95,18 +114,59 @@ def test_every_operation_states_its_security_and_every_array_its_items(documents
     """Generators and linters (openapi-python-client, Spectral) need both spelled out: `security: []` for
     an operation without credentials, `items` for every array."""
     doc = documents[path]
-    assert [(p, m) for p, item in doc["paths"].items() for m, op in item.items() if "security" not in op] == []
-    arrays_without_items = []
-
-    def walk(node, where):
-        if isinstance(node, dict):
-            if node.get("type") == "array" and "items" not in node and "prefixItems" not in node:
-                arrays_without_items.append(where)
-            for key, value in node.items():
-                walk(value, f"{where}/{key}")
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, f"{where}/{index}")
-
-    walk(doc, "")
+    assert [(p, m) for p, m, op in operations(doc) if "security" not in op] == []
+    arrays_without_items = [where for where, node in walk(doc) if "array" in _types(node)
+                            and "items" not in node and "prefixItems" not in node]
     assert arrays_without_items == []
+
+
+def _types(node: dict) -> list:
+    kind = node.get("type")
+    return kind if isinstance(kind, list) else [kind]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_components_are_whole_schemas_and_all_of_them_are_used(documents, path):
+    """Generators resolve a reference to a whole component only, and lint tools flag a component nothing uses
+    (the query schemas, inlined as parameters; the files whose parts only the state schemas copy)."""
+    doc = documents[path]
+    refs = {node["$ref"] for _, node in walk(doc) if isinstance(node.get("$ref"), str)}
+    assert [ref for ref in refs if not re.fullmatch(r"#/components/schemas/[A-Za-z0-9]+", ref)] == []
+    assert {ref.rsplit("/", 1)[1] for ref in refs} == set(doc["components"]["schemas"])
+    assert [where for where, node in walk(doc) if any(value is True or value is False for value in
+                                                      node.get("properties", {}).values())] == []
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_license_is_the_projects_and_the_document_names_its_server(documents, path):
+    doc = documents[path]
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert doc["info"]["license"]["identifier"] == project["license"]["text"]
+    assert "contact" not in doc["info"]  # the project names none
+    assert doc["servers"] == [{"url": "/", "description": "This mock: where it serves this document"}]
+
+
+def test_each_vendor_path_names_this_mock_and_the_vendors_base_url(documents):
+    """The mock first (Heidi's under its base path, where clients of the real API send), then the real API."""
+    urls = {path: [server["url"] for server in item["servers"]]
+            for path, item in documents["/openapi.json"]["paths"].items()}
+    heidi = [BASE_PATH, f"https://registrar.api.heidihealth.com{BASE_PATH}"]
+    assert urls["/jwt"] == urls["/sessions/{session_id}"] == heidi
+    assert urls["/v2/patient-contexts/"] == urls["/v2/tasks"] == ["/", "https://api.44ai.ch"]
+    assert urls["/integration"] == ["/", "https://haidy.ch"]
+    assert urls["/v1/patients"] == ["/", "https://api.esteem.health"]
+    assert not any("servers" in item for item in documents["/_mock/openapi.json"]["paths"].values())
+
+
+def test_timestamps_are_typed_and_uploads_are_binary(documents):
+    """Every *_at, created, updated and timestamp string of the vendor schemas is a date-time (Heidi's, which have
+    no offset, a `date-time-local`); the upload's file parts are binary, so generated clients send files."""
+    doc = documents["/openapi.json"]
+    stamps = {f"{where}/properties/{name}": prop for where, node in walk(doc["components"])
+              for name, prop in node.get("properties", {}).items()
+              if name.endswith("_at") or name in ("created", "updated", "timestamp", "last_modified")}
+    assert len(stamps) > 10
+    assert [where for where, prop in stamps.items() if "string" in _types(prop)
+            and prop.get("format") not in ("date-time", "date-time-local")] == []
+    upload = doc["components"]["schemas"]["PatientFilesUpload"]["properties"]["files"]["items"]
+    assert upload["contentMediaType"] == "application/octet-stream" and upload["format"] == "binary"

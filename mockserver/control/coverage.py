@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+"""The keys of a path item that are operations; the others (`servers`, `parameters`, ...) are not."""
+
 
 @dataclass
 class OperationCoverage:
@@ -34,6 +37,8 @@ class CoverageReport:
         ops: dict[str, OperationCoverage] = {}
         for path, item in document.get("paths", {}).items():
             for method, spec in item.items():
+                if method not in METHODS:
+                    continue
                 ops[spec["operationId"]] = OperationCoverage(
                     spec["operationId"], method.upper(), path, sorted(spec.get("responses", {})))
         undocumented: Counter = Counter()

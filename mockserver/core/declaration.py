@@ -65,7 +65,8 @@ class Wrap:
 
     `schema` is the wrapped form alone: the body is validated against it once wrapped, so errors are located
     as in the wrapped form. The body's own schema (`Body.schema`) documents both forms, as an `anyOf` of
-    `schema` and the bare form referenced from it."""
+    `schema` and the bare form: the schema file `schema` references under `key`, a whole file, so generators
+    build a model of each form."""
 
     key: str
     schema: str
@@ -110,6 +111,8 @@ class Operation:
     """The scheme that authenticates this operation: the family's, or the operation's own."""
     find_first: Callable[[Call], None] | None = None
     """Rails' `before_action` that finds and authorises the record the path names: see `Api.find_first`."""
+    servers: tuple[str, ...] = ()
+    """The vendor's base URLs for this operation where they are not the family's (`Api.servers`)."""
 
     @property
     def path_params(self) -> list[str]:
@@ -157,13 +160,15 @@ class Api:
     def __init__(self, name: str, *, title: str, errors: ErrorStyle, auth: AuthScheme | None,
                  prefixes: tuple[str, ...], validation_schema: str | None = None,
                  error_schema: str | None = None, description: str = "",
-                 mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (),
+                 mounts: tuple[str, ...] = ("",), hosts: tuple[str, ...] = (), servers: tuple[str, ...] = (),
                  json_loads: Callable[[str], Any] | None = None,
                  invalid_path: Callable[[list[FieldError]], ApiError] = RequestValidationError,
                  find_first: Callable[[Call], None] | None = None):
         self.name = name
         self.hosts = hosts
         """The vendor's real hostnames: `intercept()` sends calls to them to this fake."""
+        self.servers = servers
+        """The vendor's real base URLs, which the OpenAPI document lists beside this mock's for each path."""
         self.mounts = mounts
         """URL prefixes the operations answer under; the OpenAPI document lists the first."""
         self.title = title
@@ -191,12 +196,13 @@ class Api:
                   responses: dict[int, Reply | str],
                   links: dict[int, dict] | None = None, authenticated: bool = True,
                   errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None,
-                  find_first: Callable[[Call], None] | None = None):
+                  find_first: Callable[[Call], None] | None = None, servers: tuple[str, ...] = ()):
         """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
 
         `path_schemas` gives a schema to path parameters that are not plain strings (e.g. integer ids); the
         handler gets them parsed. `auth` replaces the family's scheme for this operation (e.g. an API key
-        that obtains the token); `find_first` the family's hook (`Api.find_first`)."""
+        that obtains the token); `find_first` the family's hook (`Api.find_first`); `servers` the family's real
+        base URLs (`Api.servers`), for an operation the vendor serves elsewhere."""
         replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
         if isinstance(body, str):
             body = Body(body)
@@ -224,7 +230,7 @@ class Api:
                 responses=replies,
                 links=links or {}, authenticated=scheme is not None,
                 errors=errors or self.errors, deprecated=deprecated, auth=scheme,
-                find_first=find_first or self.find_first,
+                find_first=find_first or self.find_first, servers=servers,
             ))
             return handler
 

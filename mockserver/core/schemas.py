@@ -4,12 +4,12 @@ Every file is `schemas/<family>/<name>.json`, known by the name `<family>/<name>
 unique `title` that becomes its OpenAPI component name. A schema may reference only another file,
 by relative path: all of it (`"$ref": "error.json"`) or a part (`"$ref": "patient.json#/properties/id"`,
 so a shape is written once even where a whole entity does not fit), and the same file works for
-validation here and as `#/components/schemas/<Title>[/part]` in the OpenAPI document.
+validation here and in the OpenAPI document: a whole file as `#/components/schemas/<Title>`, a part
+copied in place, as generators resolve references to whole components only.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -132,28 +132,43 @@ class SchemaRegistry:
             title = self.title(name)
             if title in out:
                 continue
-            out[title] = self._rewrite(copy.deepcopy(self._raw[name]), name, pending)
+            out[title] = self._rewrite(self._raw[name], name, pending)
         return dict(sorted(out.items()))
 
     def inline(self, name: str, node) -> tuple[dict, list[str]]:
         """A part of schema `name` for use elsewhere in the OpenAPI document: refs rewritten, targets listed."""
         pending: list[str] = []
-        return self._rewrite(copy.deepcopy(node), name, pending), pending
+        return self._rewrite(node, name, pending), pending
 
     def ref(self, name: str) -> dict:
         return {"$ref": f"#/components/schemas/{self.title(name)}"}
 
-    def _rewrite(self, node, name: str, pending: list[str]):
-        if isinstance(node, dict):
-            if "$ref" in node:
-                target, pointer = self._resolve(name, node["$ref"])
-                pending.append(target)
-                node["$ref"] = self.ref(target)["$ref"] + pointer
-            for value in node.values():
-                self._rewrite(value, name, pending)
-        elif isinstance(node, list):
-            for value in node:
-                self._rewrite(value, name, pending)
+    def _rewrite(self, node, name: str, pending: list[str], depth: int = 0):
+        """A copy of `node` (a part of schema `name`) for the OpenAPI document: a reference to a whole file
+        names its component (listed in `pending`), one to a part is replaced by a copy of that part."""
+        if isinstance(node, list):
+            return [self._rewrite(value, name, pending, depth) for value in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: self._rewrite(value, name, pending, depth) for key, value in node.items() if key != "$ref"}
+        if "$ref" not in node:
+            return out
+        target, pointer = self._resolve(name, node["$ref"])
+        if not pointer:
+            pending.append(target)
+            return {**self.ref(target), **out}
+        if depth > 16:
+            raise ValueError(f"schema {name}: $ref {node['$ref']!r} leads through too many parts")
+        part = self._part(target, pointer)
+        if isinstance(part, bool):  # JSON Schema's true and false, which OpenAPI tools do not all read
+            part = {} if part else {"not": {}}
+        return _merged(self._rewrite(part, target, pending, depth + 1), out)
+
+    def _part(self, target: str, pointer: str):
+        node = self._raw[target]
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            node = node[int(token)] if isinstance(node, list) else node[token]
         return node
 
     def _resolve(self, name: str, ref: str) -> tuple[str, str]:
@@ -164,16 +179,12 @@ class SchemaRegistry:
     def _exists(self, target: str, pointer: str) -> bool:
         if pointer and not pointer.startswith("/"):
             return False  # an anchor, not a JSON pointer
-        node = self._raw.get(target)
-        for token in pointer.split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return False
-        return node is not None
+        if target not in self._raw:
+            return False
+        try:
+            return self._part(target, pointer) is not None
+        except (KeyError, IndexError, ValueError, TypeError):
+            return False
 
     @staticmethod
     def _uri(name: str) -> str:
@@ -200,3 +211,14 @@ class SchemaRegistry:
         elif isinstance(node, list):
             for value in node:
                 self._check_refs(name, value)
+
+
+_ANNOTATIONS = frozenset({"title", "description", "examples", "default", "$comment", "deprecated", "readOnly",
+                          "writeOnly"})
+
+
+def _merged(part: dict, siblings: dict) -> dict:
+    """`part` with the keywords written beside the `$ref` that named it (both apply, as in JSON Schema): merged
+    where they do not disagree on an assertion, else `part` under `allOf`."""
+    clash = {k for k in part.keys() & siblings.keys() if k not in _ANNOTATIONS and part[k] != siblings[k]}
+    return {"allOf": [part], **siblings} if clash else {**part, **siblings}

@@ -22,7 +22,7 @@ FIRST_GAUGE_ID = 456
 
 ROLES = ("user", "supervisor", "admin")
 
-GAUGE_INPUT = "esteem/gauge-create-wrapped"
+GAUGE_INPUT = "esteem/gauge-fields"
 """The schema that states each gauge type's scale (`if` gauge_type is one of ... `then` value's minimum/maximum)."""
 
 
@@ -30,7 +30,7 @@ def _gauge_scales(schemas: SchemaRegistry) -> dict[str, tuple[int, int]]:
     """The scales the gauge input schema enforces, by gauge type in the order of the documented types: the schema
     is their one source, so what the contract says and what the model checks cannot drift apart."""
     scales = {}
-    for rule in schemas.schema(GAUGE_INPUT)["properties"]["gauge"]["allOf"]:
+    for rule in schemas.schema(GAUGE_INPUT)["allOf"]:
         bounds = rule["then"]["properties"]["value"]
         for gauge_type in rule["if"]["properties"]["gauge_type"]["enum"]:
             scales[gauge_type] = (bounds["minimum"], bounds["maximum"])

@@ -34,6 +34,8 @@ def _wrapped(schema: str, key: str) -> Body:
 api = Api(
     "esteem", title="Esteem General API: patients and their gauges",
     errors=RailsErrors(), auth=UserTokenAuth(), prefixes=("/v1/",), hosts=("api.esteem.health",),
+    # No base URL is documented: the docs' host (api-docs.esteem.health) without "-docs", as `hosts`.
+    servers=("https://api.esteem.health",),
     validation_schema="esteem/validation-errors", error_schema=ERROR,
     # Every path id is a patient's; one that is no id finds no patient, as Rails' `find` answers.
     invalid_path=lambda _: NotFound(PATIENT_NOT_FOUND),

@@ -13,5 +13,6 @@ ERROR = "common/fastapi-error"
 api = Api(
     "haidy", title="Haidy (44ai): patient contexts, files and the integration deep link",
     errors=FastApiErrors(), auth=BearerAuth(), prefixes=("/v2/", "/integration"), hosts=("api.44ai.ch", "haidy.ch"),
+    servers=("https://api.44ai.ch",),
     validation_schema="common/fastapi-validation-error", error_schema=ERROR,
 )

@@ -67,7 +67,7 @@ def upload_patient_files(call):
 
 @api.operation(
     "GET", "/integration", summary="The PIS deep link into the Haidy web app for one patient",
-    query="haidy/integration-query", authenticated=False, errors=HtmlErrors(),
+    query="haidy/integration-query", authenticated=False, errors=HtmlErrors(), servers=("https://haidy.ch",),
     responses={200: Reply(None, HTML, "The patient's page"), 404: Reply(None, HTML, "Unknown integration or patient"),
                422: Reply(None, HTML, "A required parameter is missing or the metadata is not JSON")},
 )

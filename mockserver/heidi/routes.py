@@ -50,7 +50,8 @@ api = Api(
     "heidi", title="Heidi Health: JWT auth, patient profiles, sessions and linked accounts",
     errors=HeidiErrors(), auth=HeidiBearer(), prefixes=("/jwt", "/patient-profiles", "/sessions", "/users/"),
     validation_schema="heidi/validation-error", error_schema=ERROR, mounts=("", BASE_PATH),
-    hosts=("registrar.api.heidihealth.com",), json_loads=loads_allowing_trailing_commas,
+    hosts=("registrar.api.heidihealth.com",), servers=(f"https://registrar.api.heidihealth.com{BASE_PATH}",),
+    json_loads=loads_allowing_trailing_commas,
 )
 
 

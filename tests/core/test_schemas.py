@@ -40,21 +40,29 @@ def test_cross_file_refs_resolve_for_validation_and_openapi():
     assert "PatientContext" in components
 
 
-def test_a_part_of_another_file_is_referenced_the_same_way_for_validation_and_openapi(tmp_path):
-    write(
-        tmp_path,
-        "a/entity",
-        {"title": "Entity", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}}},
-    )
-    write(
-        tmp_path, "b/kept", {"title": "Kept", "properties": {"entity_id": {"$ref": "../a/entity.json#/properties/id"}}}
-    )
+def test_a_part_of_another_file_is_copied_into_the_openapi_document(tmp_path):
+    """Generators resolve references to whole components only: a part is copied where it is referenced, with
+    the keywords written beside its `$ref` (merged, or under allOf where they disagree), and its file is a
+    component only if something references all of it."""
+    write(tmp_path, "a/entity", {"title": "Entity", "required": ["id"], "properties": {
+        "id": {"type": "integer", "minimum": 1}, "kind": {"$ref": "kind.json"}}})
+    write(tmp_path, "a/kind", {"title": "Kind", "enum": ["x", "y"]})
+    write(tmp_path, "b/kept", {"title": "Kept", "properties": {
+        "entity_id": {"$ref": "../a/entity.json#/properties/id"},
+        "described": {"$ref": "../a/entity.json#/properties/id", "description": "its entity"},
+        "stricter": {"$ref": "../a/entity.json#/properties/id", "minimum": 5},
+        "kind": {"$ref": "../a/entity.json#/properties/kind"}}})
     registry = SchemaRegistry(tmp_path)
     assert registry.validator("b/kept").is_valid({"entity_id": 1})
     assert not registry.validator("b/kept").is_valid({"entity_id": 0})
     components = registry.components(["b/kept"])
-    assert components["Kept"]["properties"]["entity_id"] == {"$ref": "#/components/schemas/Entity/properties/id"}
-    assert components["Entity"]["properties"]["id"] == {"type": "integer", "minimum": 1}
+    assert components["Kept"]["properties"] == {
+        "entity_id": {"type": "integer", "minimum": 1},
+        "described": {"type": "integer", "minimum": 1, "description": "its entity"},
+        "stricter": {"allOf": [{"type": "integer", "minimum": 1}], "minimum": 5},
+        "kind": {"$ref": "#/components/schemas/Kind"},  # a reference inside the part: relative to its own file
+    }
+    assert set(components) == {"Kept", "Kind"}
 
 
 def write(tmp_path, name, schema):
