@@ -16,6 +16,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from mockserver.core.formats import FORMAT_CHECKER
+
 Check = Callable[[Any], bool]
 
 _TYPES: dict[str, Check] = {
@@ -29,7 +31,7 @@ _TYPES: dict[str, Check] = {
 }
 _ASSERTIONS = frozenset(Draft202012Validator.VALIDATORS)
 """Keywords that can fail an instance; every other keyword is an annotation and checks nothing."""
-_FORMATS = Draft202012Validator.FORMAT_CHECKER
+_FORMATS = FORMAT_CHECKER
 _MAX_DEPTH = 32
 """Deeper (a recursive schema): no quick check."""
 

@@ -21,6 +21,7 @@ from referencing.jsonschema import DRAFT202012
 
 from mockserver.core.data_files import data_dir
 from mockserver.core.errors import FieldError
+from mockserver.core.formats import FORMAT_CHECKER
 from mockserver.core.quickcheck import Check, compile_check
 from mockserver.core.validation import field_errors
 
@@ -89,7 +90,7 @@ class SchemaRegistry:
         if validator is None:
             contents = {**self._raw[name], "$id": self._uri(name)}
             validator = Draft202012Validator(
-                contents, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+                contents, registry=self._registry, format_checker=FORMAT_CHECKER
             )
             self._validators[name] = validator
         return validator

@@ -1,0 +1,31 @@
+"""The `email` format is read as JSON Schema validators built on jsonschema-rs read it (schemathesis's negative
+tests among them), by the validator and the quick check alike, and on a real request."""
+
+import jsonschema_rs
+import pytest
+
+from mockserver.core.schemas import SchemaRegistry
+
+SCHEMAS = SchemaRegistry.default()
+ADDRESSES = ["dr.smith@example.com", "a@b", '"a b"@example.com', "a\x01@example.com", "useratexample.com",
+             "a b@example.com", "a@@example.com", "@example.com", "a@", "dr.smith@example.com\n"]
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_email_agrees_with_jsonschema_rs(address):
+    schema = {"type": "object", "properties": {"email": {"type": "string", "format": "email"}}}
+    expected = jsonschema_rs.validator_for(schema, validate_formats=True).is_valid({"email": address})
+    registry = SchemaRegistry(extra={"t/email": {"title": "EmailOnly", **schema}})
+    assert registry.is_valid({"email": address}, "t/email") is expected
+    assert (registry.errors("t/email", {"email": address}) == []) is expected
+    assert SCHEMAS.is_valid({"email": address, "third_party_internal_id": "u1"}, "heidi/jwt-query") is expected
+
+
+def test_a_control_character_in_an_email_is_refused_on_the_wire(client):
+    """The case a schemathesis run found: the mock took it, the contract said it was invalid."""
+    refused = client.get("/jwt", query_string={"email": "dr\x01smith@example.com", "third_party_internal_id": "u1"},
+                         headers={"Heidi-Api-Key": "test-api-key"})
+    assert refused.status_code == 422, refused.get_json()
+    accepted = client.get("/jwt", query_string={"email": "dr.smith@example.com", "third_party_internal_id": "u1"},
+                          headers={"Heidi-Api-Key": "test-api-key"})
+    assert accepted.status_code == 200
