@@ -13,7 +13,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from mockserver import registry
-from mockserver.control import admin
+from mockserver.control import admin, drops
 from mockserver.control.faults import FaultRule, Faults
 from mockserver.control.journal import BODY_LIMIT, Journal
 from mockserver.control.runtime import Runtime
@@ -42,6 +42,7 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
     schemas = schemas_for(families)
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    drops.quiet_server_logs()  # a fault rule's dropped connection is one info line, not a server's traceback
     tenants = TenantDirectory(config, config.tenants(schemas),
                               {f.name: f.shared_tenant for f in families if f.shared_tenant})
     clock = Clock()
@@ -191,8 +192,9 @@ def _apply_fault(rule: FaultRule, environ: dict):
                                                 rule.task_error.get("details", ""))
     if rule.latency_ms:
         time.sleep(rule.latency_ms / 1000)
-    if rule.drop:
-        return Response(_broken_stream(), 200, {"Content-Length": "1024"}, mimetype=JSON)
+    if rule.drop:  # the body resets or cuts the connection; the status and headers reach the client only in a cut
+        body = drops.drop(rule.drop, rule.id, environ)
+        return _DroppingResponse(body, 200, {"Content-Length": str(drops.PROMISED_LENGTH)}, mimetype=JSON)
     if rule.status is None:
         return None
     headers = dict(rule.response_headers)
@@ -205,10 +207,11 @@ def _apply_fault(rule: FaultRule, environ: dict):
     raise error
 
 
-def _broken_stream():
-    """Headers promise 1 KiB; the server gets a few bytes and an error, so it cuts the connection."""
-    yield b'{"'
-    raise ConnectionAbortedError("fault rule: connection dropped on purpose")
+class _DroppingResponse(Response):
+    """An answer whose body resets or cuts the connection: the server gets that body for a HEAD request too."""
+
+    def get_app_iter(self, environ):
+        return self.response
 
 
 def _request_bytes(req) -> bytes:

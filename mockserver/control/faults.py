@@ -2,8 +2,8 @@
 
 A rule matches on method, path glob and header globs; it can wait for the Nth match (`after`)
 and fire once, N times, or always (`times`). Firing answers a status (with a body, or the family's
-own error shape), adds latency, drops the connection mid-response, or lets the request through
-but makes the task it creates end FAILED.
+own error shape), adds latency, drops the connection (a reset before any byte, or a cut mid-body:
+`drops`), or lets the request through but makes the task it creates end FAILED.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
+
+from mockserver.control import drops
 
 
 @dataclass
@@ -31,7 +33,9 @@ class FaultRule:
     retry_after: int | None = None
     """Seconds for a `Retry-After` header; with no status given, the answer is 429."""
     latency_ms: int = 0
-    drop: bool = False
+    drop: bool | str = False
+    """Lose the connection instead of answering: "reset" (a TCP reset before any byte) or "cut" (status line,
+    headers and part of the body, then it closes); True means "reset". See `drops`."""
     task_error: dict[str, str] | None = None
     """{"error", "details"}: the request goes through, but the task it creates ends FAILED with these."""
     id: str = ""
@@ -41,6 +45,11 @@ class FaultRule:
     def __post_init__(self):
         if self.method:
             self.method = self.method.upper()
+        if self.drop is True:
+            self.drop = drops.DEFAULT_MODE
+        elif self.drop is not False and self.drop not in drops.MODES:
+            raise ValueError(f"drop must be true, false or one of {', '.join(map(repr, drops.MODES))}, "
+                             f"not {self.drop!r}")
         if self.retry_after is not None and self.status is None:
             self.status = 429
         if not (self.status or self.latency_ms or self.drop or self.task_error):

@@ -30,9 +30,15 @@ def app_from_env():
     the environment."""
     from mockserver.app import create_app
 
+    _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
     app = create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
     _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
     return app
+
+
+def _log_to_stderr() -> None:
+    """The app's own lines (`mockserver` loggers, INFO and up) on stderr; a no-op where logging is set up."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
 
 
 def _freeze_what_lives_until_exit() -> None:
@@ -71,7 +77,7 @@ def _nudge_main_thread(every: float = 0.25) -> None:
 
 def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS) -> None:
     """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    _log_to_stderr()
     print(
         f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
         file=sys.stderr,
