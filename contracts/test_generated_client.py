@@ -24,6 +24,7 @@ from mockserver.heidi import BASE_PATH
 from tests.support import BIN, GROUP, Served, make_pdf
 
 PACKAGE = "mockserver_vendor_client"
+ADMIN_PACKAGE = "mockserver_admin_client"
 TEXT = "Patient presents with hypertension. Current medications: Lisinopril 10mg daily."
 
 
@@ -32,19 +33,30 @@ def document() -> dict:
     return open_app().test_client().get("/openapi.json").get_json()
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory, document):
-    """The generator's run on the document: the folder holding the package, and what it printed."""
-    folder = tmp_path_factory.mktemp("generated")
+def _generate(folder, document: dict, package: str) -> tuple:
+    """The generator's run on `document` into `folder`: the folder, its exit code and what it printed."""
     spec = folder / "openapi.json"
     spec.write_text(json.dumps(document), encoding="utf-8")
     run = subprocess.run(
         [str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--meta", "none",
-         "--output-path", str(folder / PACKAGE)],
+         "--output-path", str(folder / package)],
         capture_output=True, text=True, timeout=180,
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},  # it formats with ruff
     )
     return folder, run.returncode, run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, document):
+    """The generator's run on the vendor document: the folder holding the package, and what it printed."""
+    return _generate(tmp_path_factory.mktemp("generated"), document, PACKAGE)
+
+
+@pytest.fixture(scope="module")
+def admin_generated(tmp_path_factory):
+    """The same for the admin API's document, /_mock/openapi.json."""
+    document = open_app().test_client().get("/_mock/openapi.json").get_json()
+    return (document, *_generate(tmp_path_factory.mktemp("admin"), document, ADMIN_PACKAGE))
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +84,39 @@ def server():
     served.stop()
 
 
+def _warnings(output: str) -> list[str]:
+    return [line for line in output.splitlines() if re.search(r"WARNING|Warning|Unable", line)]
+
+
+def _functions(folder, package: str) -> set[tuple[str, str]]:
+    return {(module.parent.name, module.stem) for module in (folder / package / "api").glob("*/*.py")
+            if module.stem != "__init__"}
+
+
+def _operations(document: dict) -> set[tuple[str, str]]:
+    # the generator names a tag's module as a Python name: "haidy-admin" becomes haidy_admin
+    return {(op["tags"][0].replace("-", "_"), op["operationId"]) for item in document["paths"].values()
+            for method, op in item.items() if method in METHODS}
+
+
 def test_the_generator_reads_the_document_without_a_warning(generated):
     _, returncode, output = generated
     assert returncode == 0, output
-    assert [line for line in output.splitlines() if re.search(r"WARNING|Warning|Unable", line)] == [], output
+    assert _warnings(output) == [], output
 
 
 def test_every_operation_gets_a_function(generated, document):
     folder, _, _ = generated
-    documented = {(op["tags"][0], op["operationId"]) for item in document["paths"].values()
-                  for method, op in item.items() if method in METHODS}
-    made = {(module.parent.name, module.stem) for module in (folder / PACKAGE / "api").glob("*/*.py")
-            if module.stem != "__init__"}
-    assert made == documented
+    assert _functions(folder, PACKAGE) == _operations(document)
+
+
+def test_the_admin_document_too_generates_without_a_warning_a_function_per_operation(admin_generated):
+    """A fault rule's `drop` (a boolean or a mode) is two `anyOf` members: one enum of mixed types made the
+    generator drop the fault rule models and `POST /_mock/faults`."""
+    document, folder, returncode, output = admin_generated
+    assert returncode == 0, output
+    assert _warnings(output) == [], output
+    assert _functions(folder, ADMIN_PACKAGE) == _operations(document)
 
 
 def _call(family: str, operation: str, **kwargs):

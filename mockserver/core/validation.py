@@ -67,6 +67,13 @@ def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
         permitted = ", ".join(repr(v) for v in arg)
         return [FieldError(loc, f"value is not a valid enumeration member; permitted: {permitted}",
                            "type_error.enum", {"enum_values": list(arg)})]
+    if kind in ("anyOf", "oneOf") and all(isinstance(b, dict) and b and set(b) <= {"type", "enum"} for b in arg):
+        # a choice of plain types and values (`true`, `false` or a mode): said as pydantic says an enum
+        types = [t for b in arg if "enum" not in b for t in ([b["type"]] if isinstance(b["type"], str) else b["type"])]
+        values = [v for b in arg for v in b.get("enum", [])]
+        expected = [f"a {t}" for t in types] + ([f"one of {', '.join(map(repr, values))}"] if values else [])
+        return [FieldError(loc, f"value is not permitted; expected {' or '.join(expected)}", "type_error.enum",
+                           {"enum_values": values, "types": types})]
     if kind == "const":
         return [FieldError(loc, f"unexpected value; permitted: {arg!r}", "value_error.const",
                            {"given": error.instance, "permitted": [arg]})]
