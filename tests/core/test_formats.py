@@ -3,6 +3,8 @@ tests among them), by the validator and the quick check alike, and on a real req
 
 import jsonschema_rs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.core.schemas import SchemaRegistry
 
@@ -29,3 +31,16 @@ def test_a_control_character_in_an_email_is_refused_on_the_wire(client):
     accepted = client.get("/jwt", query_string={"email": "dr.smith@example.com", "third_party_internal_id": "u1"},
                           headers={"Heidi-Api-Key": "test-api-key"})
     assert accepted.status_code == 200
+
+
+@pytest.mark.parametrize("address", ["0@A.XN--3HCRJ9C", "a@b.XN--P1AI", "Dr.Smith@Example.COM"])
+def test_a_domain_is_read_case_insensitively(address):
+    """jsonschema-rs refuses an upper-case IDN label (`XN--`) that it accepts lower-cased; a domain has no case,
+    and hypothesis's emails() (schemathesis's valid emails, the state machines') writes such labels."""
+    assert SCHEMAS.is_valid({"email": address, "third_party_internal_id": "u1"}, "heidi/jwt-query")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.emails())
+def test_every_address_hypothesis_calls_an_email_is_one(address):
+    assert SCHEMAS.is_valid({"email": address, "third_party_internal_id": "u1"}, "heidi/jwt-query")
