@@ -27,7 +27,8 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDED) >/dev/null; \
 	  else echo "missing $(APT_NEEDED): those tests are skipped (run 'sudo make system-deps')"; fi; fi
 	@for dir in tests/js contracts/tools; do \
-	  if command -v npm >/dev/null 2>&1 && [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; then \
+	  if command -v npm >/dev/null 2>&1 && { [ ! -e $$dir/node_modules/.package-lock.json ] || \
+	     [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; }; then \
 	    npm ci --prefix $$dir --no-audit --no-fund --loglevel=error --ignore-scripts; fi; done
 
 serve: $(STAMP)
