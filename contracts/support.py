@@ -30,6 +30,8 @@ def examples(default: int = 20) -> int:
 TENANTS_FILE = Path(__file__).with_name("strict-tenants.json")
 TOKEN = "contract-token"
 """The one token `strict-tenants.json` accepts; every other token must get 401."""
+ADMIN_TOKEN = "contract-admin-token"
+"""The admin token `strict-tenants.json` lists: the admin API's one credential in strict auth."""
 DOC_GROUP = "sqmcrfbv6fx4g04"
 DOC_INTEGRATION = "o10i0iva3tn75kk"
 
@@ -63,10 +65,13 @@ def workflow(schema, app, start: tuple[str, str] | None = None):
 
         @classmethod
         def explore(cls, examples: int, steps: int) -> Counter:
-            """Run `examples` scenarios of up to `steps` steps, every check after each; what they saw."""
+            """Run `examples` scenarios of up to `steps` steps, every check after each; what they saw. The same
+            scenarios every run (until the code or the document changes)."""
             cls.seen.clear()
+            # derandomized: what a scenario reaches is asserted afterwards, and a random draw that never got
+            # to one step (a Heidi run once fetched no session in 92 steps) must not fail CI now and then
             cls.run(settings=settings(max_examples=examples, stateful_step_count=steps, deadline=None,
-                                      suppress_health_check=list(HealthCheck)))
+                                      derandomize=True, suppress_health_check=list(HealthCheck)))
             return cls.seen
 
     if start is not None:
