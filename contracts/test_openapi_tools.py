@@ -362,7 +362,10 @@ class Session:
         return self._through(self.prism, method, f"{self.prefix}{path}", expect, set_aside, self.http, **kwargs)
 
     def admin(self, method: str, path: str, expect: int, **kwargs) -> requests.Response:
-        return self._through(self.stack.admin, method, path, expect, (), requests.Session(), **kwargs)
+        """An admin call, with the bearer token the admin document asks for (open auth takes any)."""
+        with requests.Session() as http:
+            http.headers["Authorization"] = "Bearer prism-admin"
+            return self._through(self.stack.admin, method, path, expect, (), http, **kwargs)
 
     def finish(self, statuses: set[int]) -> None:
         """No violation; the statuses the session is there to reach were reached; every answer was the mock's."""

@@ -13,17 +13,19 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from mockserver import registry
-from mockserver.control import admin, drops
+from mockserver.control import admin, browser, drops
 from mockserver.control.faults import FaultRule, Faults
 from mockserver.control.journal import BODY_LIMIT, Journal
 from mockserver.control.runtime import Runtime
 from mockserver.core.access_log import AccessLog
+from mockserver.core.auth import AdminAccess
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
 from mockserver.core.declaration import JSON, Api, Operation
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockserver.core.family import Family, schemas_for
+from mockserver.core.latency import Latency
 from mockserver.core.openapi import document
 from mockserver.core.pipeline import TASK_FAILURE_KEY, mount
 from mockserver.core.store import MemoryStore
@@ -55,7 +57,9 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
                        ttl=config.task_ttl_seconds, max_per_tenant=config.max_tasks_per_tenant)
     state = config.state(schemas)
     runtime = Runtime(config, schemas, tenants, store, clock, families, apis, Journal(config.journal_size),
-                      Faults(), tasks, None if state is None else json.dumps(state))
+                      Faults(), tasks, None if state is None else json.dumps(state),
+                      admin=AdminAccess(config.auth == "strict", config.all_admin_tokens(schemas)),
+                      latency=Latency(config.latency_ms()))
     app.extensions["mockserver"] = runtime
     if state is not None:
         store.load(state)
@@ -148,11 +152,14 @@ def _install_error_handlers(app: Flask, resolve) -> None:
 
 
 def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
-    """Fault rules before each request; CORS, journal and access log after it. /_mock/ is exempt
-    from faults and journal. One hook each way: every hook costs every request."""
-    CORS(app, origins=runtime.config.cors_origins, expose_headers=["Deprecation", "Retry-After"])
+    """The latency and fault rules before each request; CORS, journal and access log after it. /_mock/ is
+    exempt from latency, faults and journal, and refuses other sites' pages instead. One hook each way: every
+    hook costs every request."""
+    CORS(app, resources=browser.cors_resources(runtime.config), origins=runtime.config.cors_origins,
+         expose_headers=["Deprecation", "Retry-After"])
     cors = app.after_request_funcs[None].pop()  # called below, and only for browsers (an Origin header)
-    journal, faults, clock = runtime.journal, runtime.faults, runtime.clock
+    journal, faults, clock, latency = runtime.journal, runtime.faults, runtime.clock, runtime.latency
+    admin_origins, vendors = runtime.config.admin_origins, {family.api for family in runtime.families}
     access_log = AccessLog() if runtime.config.access_log else None
 
     @app.before_request
@@ -160,7 +167,11 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
         req = request._get_current_object()
         req.environ["mockserver.started"] = time.perf_counter()
         if req.path.startswith("/_mock/"):
-            return None
+            return browser.refuse_cross_site(req, admin_origins)
+        if req.path == "/" and (to_console := browser.console_redirect(req)) is not None:
+            return to_console
+        if latency.range[1] and resolve()[1] in vendors:  # a vendor's operation, or its 404 or 405
+            time.sleep(latency.seconds())
         rule = faults.fire(req.method, req.path, req.headers)
         if rule is None:
             return None

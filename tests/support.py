@@ -75,6 +75,16 @@ class Served:
         return self.proc.returncode, output
 
 
+def split_banner(output: str) -> tuple[list[str], list[str]]:
+    """What `mockserver serve` printed: its start-up banner (the first line and the indented block under it),
+    and every line after it (the log)."""
+    lines = output.splitlines()
+    end = 1
+    while end < len(lines) and lines[end].startswith("  "):
+        end += 1
+    return lines[:end], lines[end:]
+
+
 def make_pdf(text: str = "Lab report") -> bytes:
     """A small but valid one-page PDF showing `text`."""
     return pdf.render([text])

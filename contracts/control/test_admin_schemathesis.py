@@ -5,6 +5,8 @@ Every built-in check runs, on positive and negative data. Documented answers to 
 that the schema cannot rule out are accepted by positive-data acceptance, and only those: 400 from the
 operations that declare it, e.g. PUT /_mock/state (an export that does not load), POST /_mock/faults
 (a rule that does nothing), POST /_mock/clock (a time outside years 1-9999); 404 for a random path id.
+The mock runs in strict auth with an admin token, so the check that missing or wrong credentials are refused
+(401) runs too; POST /_mock/session, given a random token, answers its documented 401.
 The number of examples is dialled with $MOCKSERVER_CONTRACT_EXAMPLES.
 """
 
@@ -14,7 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from contracts.support import ACCEPT_MISSING_IDS, REJECTIONS, examples, open_app
+from contracts.support import ACCEPT_MISSING_IDS, ADMIN_TOKEN, REJECTIONS, examples, strict_app
 
 EXAMPLES = examples()
 
@@ -31,6 +33,7 @@ def _admin_config(document: dict) -> schemathesis.Config:
     # and the state import (which holds every family's state, structure overrides included).
     heavy = {"generation": {"max-examples": max(3, EXAMPLES // 5)}, "phases": {"coverage": {"enabled": False}}}
     return schemathesis.Config.from_dict({
+        "auth": {"openapi": {"adminToken": {"bearer": ADMIN_TOKEN}}},
         "generation": {"max-examples": EXAMPLES},
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPT_MISSING_IDS},
                    "negative_data_rejection": {"expected-statuses": REJECTIONS}},
@@ -44,11 +47,14 @@ def _admin_config(document: dict) -> schemathesis.Config:
         }, {
             "include-operation-id": "override_structure",
             **heavy,
+        }, {
+            "include-operation-id": "create_session",  # a random token is not the admin token
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401"]}},
         }],
     })
 
 
-ADMIN_APP = open_app()
+ADMIN_APP = strict_app()
 admin = schemathesis.openapi.from_wsgi(
     "/_mock/openapi.json",
     ADMIN_APP,

@@ -1,29 +1,53 @@
 """The admin API under /_mock/: test control that no vendor has (reset, state, tenants, journal,
-faults, clock)."""
+faults, clock, latency), and the admin session. In strict auth every operation but health and the
+session's wants an admin token (`core.auth.AdminAccess`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Response
 
 from mockserver import __version__
+from mockserver.control import overview
 from mockserver.control.faults import FaultRule
+from mockserver.control.journal import masked
+from mockserver.core.auth import ADMIN_AUTH, ADMIN_COOKIE
 from mockserver.core.clock import iso
-from mockserver.core.declaration import Api
+from mockserver.core.declaration import Api, Reply
 from mockserver.core.error_styles import FastApiErrors
-from mockserver.core.errors import BadRequest, NotFound
+from mockserver.core.errors import BadRequest, NotFound, Unauthorized
 
 ERROR = "common/fastapi-error"
 
 api = Api(
-    "mock", title="mockserver admin API", errors=FastApiErrors(), auth=None, prefixes=("/_mock/",),
+    "mock", title="mockserver admin API", errors=FastApiErrors(), auth=ADMIN_AUTH, prefixes=("/_mock/",),
     validation_schema="common/fastapi-validation-error", error_schema=ERROR,
 )
 
 
-@api.operation("GET", "/_mock/health", summary="Liveness and what this server runs", responses={200: "mock/health"})
+@api.operation("GET", "/_mock/health", summary="Liveness and what this server runs", responses={200: "mock/health"},
+               authenticated=False)
 def health(call):
-    return {"status": "ok", "version": __version__, "auth": call.runtime.config.auth,
-            "families": [f.name for f in call.runtime.families]}
+    """Public in every auth mode (start-up checks and `mockserver contract` read it), so it tells nothing secret:
+    how the server was started, for the console's overview."""
+    config = call.runtime.config
+    data_set = config.fixtures or config.state_file
+    data_set = data_set and Path(data_set).name  # a name, not where it lies on this machine
+    return {"status": "ok", "version": __version__, "auth": config.auth,
+            "families": [f.name for f in call.runtime.families], "task_timing": config.task_timing,
+            "task_seconds": config.task_seconds, "task_retention": config.task_retention,
+            "data_set": data_set or None, "cors_origins": list(config.cors_origins),
+            "admin_origins": list(config.admin_origins)}
+
+
+@api.operation("GET", "/_mock/credentials", summary="How to authenticate to each family, and with which tokens",
+               responses={200: "mock/credentials"})
+def list_credentials(call):
+    """Per family: the header to send, the tenants file's credentials (strict auth takes only these) and those
+    of the data the server started with (open auth, where a token is its own tenant). Never the admin tokens."""
+    return {"auth": call.runtime.config.auth, "families": overview.credentials(call.runtime)}
 
 
 @api.operation("POST", "/_mock/reset", summary="Drop all data and run-time tenants; back to the start",
@@ -66,7 +90,11 @@ def provision_tenant(call):
 @api.operation("GET", "/_mock/requests", summary="The request journal, oldest first, filtered",
                query="mock/journal-query", responses={200: "mock/journal"})
 def list_requests(call):
-    return [entry.to_json() for entry in call.runtime.journal.find(**call.query)]
+    """Credentials (Authorization, API keys, cookies, and any header, query parameter or JSON field whose name
+    says token, key, secret, password, auth, cookie or credential) are masked to a hint unless `reveal=true`."""
+    reveal = call.query.pop("reveal", False)
+    entries = [entry.to_json() for entry in call.runtime.journal.find(**call.query)]
+    return entries if reveal else [masked(entry) for entry in entries]
 
 
 @api.operation("DELETE", "/_mock/requests", summary="Empty the request journal", responses={200: "mock/ack"})
@@ -139,3 +167,64 @@ def change_clock(call):
 
 def _clock(clock) -> dict:
     return {"now": iso(clock.now()), "frozen": clock.frozen}
+
+
+@api.operation("GET", "/_mock/latency", summary="The latency added to every vendor answer",
+               responses={200: "mock/latency"})
+def get_latency(call):
+    return call.runtime.latency.to_json()
+
+
+@api.operation("PUT", "/_mock/latency", summary="Add a fixed or random latency to every vendor answer",
+               body="mock/latency-change", responses={200: "mock/latency", 400: ERROR})
+def set_latency(call):
+    """`{"ms": 250}` fixed, `{"min_ms": 100, "max_ms": 400}` uniform random, `{"ms": 0}` off. Never on the admin
+    API or the console, and not a fault; a reset returns to `serve --latency`."""
+    change = call.body
+    if "ms" in change and ("min_ms" in change or "max_ms" in change):
+        raise BadRequest("give ms, or min_ms and max_ms, not both")
+    if "ms" in change:
+        bounds = (change["ms"], change["ms"])
+    elif "min_ms" in change and "max_ms" in change:
+        bounds = (change["min_ms"], change["max_ms"])
+    else:
+        raise BadRequest("give ms (a fixed latency), or min_ms and max_ms (a random one)")
+    try:
+        call.runtime.latency.set(*bounds)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return call.runtime.latency.to_json()
+
+
+@api.operation("DELETE", "/_mock/latency", summary="No added latency", responses={200: "mock/latency"})
+def clear_latency(call):
+    call.runtime.latency.set(0, 0)
+    return call.runtime.latency.to_json()
+
+
+_NO_CONTENT = Reply(None, description="Done; no content")
+
+
+@api.operation("POST", "/_mock/session", summary="Sign in to the admin API with an admin token (a cookie)",
+               body="mock/admin-session", responses={204: _NO_CONTENT, 401: ERROR}, authenticated=False)
+def create_session(call):
+    """Strict auth: sets the HttpOnly cookie the console then sends (SameSite=Strict, Path=/_mock); a token that
+    is not an admin token answers 401. Open auth needs no session: 204, nothing set."""
+    access = call.runtime.admin
+    if not access.required:
+        return Response(status=204)
+    session = access.session_for(call.body["token"])
+    if session is None:
+        access.check_configured()
+        raise Unauthorized("Invalid admin token", headers={"WWW-Authenticate": "Bearer"})
+    response = Response(status=204)
+    response.set_cookie(ADMIN_COOKIE, session, path="/_mock", httponly=True, samesite="Strict")
+    return response
+
+
+@api.operation("DELETE", "/_mock/session", summary="Sign out of the admin API (clears the cookie)",
+               responses={204: _NO_CONTENT}, authenticated=False)
+def delete_session(call):
+    response = Response(status=204)
+    response.delete_cookie(ADMIN_COOKIE, path="/_mock", httponly=True, samesite="Strict")
+    return response

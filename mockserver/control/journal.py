@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -108,6 +109,76 @@ def _entry(item: tuple[int, tuple]) -> Entry:
                  status=status, duration_ms=duration, request_headers=_headers(environ),
                  request_body=body[:BODY_LIMIT].decode("utf-8", "replace"),
                  response_body=answer[:BODY_LIMIT].decode("utf-8", "replace"), operation=operation, fault=fault)
+
+
+SECRET_NAME = re.compile(
+    r"token|secret|passw|cookie|credential|authori[sz]ation|api[-_]?key|(?:^|[-_])(?:auth|key)(?:$|[-_])",
+    re.IGNORECASE)
+"""Names of headers, query parameters and JSON fields whose values the admin API masks: Authorization,
+Heidi-Api-Key, X-User-Token, Cookie, access_token, api_key, key, password, client_secret, X-Auth-...
+(not FHIR's authoredOn, nor Haidy's identity_signature)."""
+_MAYBE_SECRET = re.compile(r"auth|token|key|secret|passw|cookie|credential", re.IGNORECASE)
+"""A quick look for a text that may hold a secret name, before it is taken apart."""
+MASK = "****"
+HINT_FROM = 16
+"""A secret this long or longer keeps its last 4 characters after the mask, to tell tokens apart; a shorter one
+would give too much of itself away and is masked whole."""
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9_-]*) +(\S.*)")
+_JSON_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)("|\\?\Z)')
+"""A JSON field with a string value: name, colon, value, and its closing quote (none where the body was cut)."""
+
+
+def masked(entry: dict) -> dict:
+    """A journal entry's JSON with its credentials masked (`mask`): for the admin API, which pages can show;
+    the in-process `Journal` keeps them as sent, for tests' assertions."""
+    headers = entry["request_headers"]
+    return {**entry, "request_headers": {name: _mask_header(name, value) for name, value in headers.items()},
+            "query": _mask_query(entry["query"]), "request_body": _mask_json_text(entry["request_body"]),
+            "response_body": _mask_json_text(entry["response_body"])}
+
+
+def mask(secret: str) -> str:
+    """`****`, and the last 4 characters of a long secret: `Bearer eyJh...Qssw5c` -> `Bearer ****sw5c`."""
+    scheme = _SCHEME.fullmatch(secret)
+    if scheme:
+        return f"{scheme.group(1)} {mask(scheme.group(2))}"
+    hint = secret[-4:] if len(secret) >= HINT_FROM else ""
+    return MASK + ("" if "\\" in hint or '"' in hint else hint)  # no half of an escape in a JSON string
+
+
+def _mask_header(name: str, value: str) -> str:
+    if not SECRET_NAME.search(name):
+        return value
+    if name.lower() == "cookie":  # each cookie's name stays readable
+        return "; ".join(f"{key}={mask(val)}" if sep else mask(key)
+                         for key, sep, val in (part.strip().partition("=") for part in value.split(";")))
+    return mask(value)
+
+
+def _mask_query(query: str) -> str:
+    """The query string with the values of secret-named parameters masked; the rest as sent, byte for byte."""
+    if not query or not _MAYBE_SECRET.search(query):
+        return query
+    out = []
+    for part in query.split("&"):
+        name, sep, value = part.partition("=")
+        out.append(f"{name}={mask(value)}" if sep and SECRET_NAME.search(name) else part)
+    return "&".join(out)
+
+
+def _mask_json_text(body: str) -> str:
+    """String values of secret-named JSON fields masked in place, so a body cut at the journal's limit (no longer
+    JSON) is masked too, and the rest keeps its layout."""
+    if not _MAYBE_SECRET.search(body):
+        return body
+    return _JSON_FIELD.sub(_mask_field, body)
+
+
+def _mask_field(field: re.Match) -> str:
+    name, colon, value, end = field.groups()
+    if not SECRET_NAME.search(name):
+        return field.group(0)
+    return f'"{name}"{colon}"{mask(value)}' + ('"' if end == '"' else "")
 
 
 def _headers(environ: dict) -> dict[str, str]:

@@ -4,14 +4,16 @@ the start."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal
+from mockserver.core.auth import AdminAccess
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
 from mockserver.core.declaration import Api
 from mockserver.core.family import Family
+from mockserver.core.latency import Latency
 from mockserver.core.schemas import SchemaRegistry
 from mockserver.core.store import MemoryStore
 from mockserver.core.tasks import TaskEngine
@@ -36,9 +38,14 @@ class Runtime:
     start_state: str | None
     """The state file's (or data set's) export as read at start-up, as JSON: a reset loads a fresh copy
     of it, and a file edited or deleted since cannot make a reset fail."""
+    admin: AdminAccess = field(default_factory=lambda: AdminAccess(False, []))
+    """Who may use the admin API (strict auth: admin tokens); a reset keeps it."""
+    latency: Latency = field(default_factory=Latency)
+    """The global latency on vendor answers; a reset returns it to the configured one."""
 
     def reset(self) -> None:
-        """Back to how the server started: only the start state's data, the configured tenants, real time."""
+        """Back to how the server started: only the start state's data, the configured tenants, real time, the
+        configured latency."""
         self.tenants.reset()
         self.store.reset()
         if self.start_state is not None:
@@ -47,3 +54,4 @@ class Runtime:
         self.faults.clear()
         self.tasks.reset()
         self.clock.unfreeze()
+        self.latency.reset()

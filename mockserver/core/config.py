@@ -7,7 +7,9 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from mockserver.core import latency
 from mockserver.core.data_files import data_set_state
 from mockserver.core.schemas import SchemaRegistry
 from mockserver.core.validation import check_document
@@ -20,7 +22,8 @@ class Config:
     auth: str = "open"
     """`open`: any non-empty token is its own tenant. `strict`: only tokens from `tenants_file`."""
     tenants_file: str | None = None
-    """JSON file: {"tenants": {name: {"tokens": [...], "haidy": {"patient_groups": [...], "integrations": [...]}}}}."""
+    """JSON file: {"tenants": {name: {"tokens": [...], "haidy": {"patient_groups": [...], "integrations": [...]}}},
+    "admin_tokens": [...]} (schema `mock/tenants-file`, built from the families in `core/family.py`)."""
     state_file: str | None = None
     """A state export (`GET /_mock/state`, `mockserver seed`) the server starts from and returns to on reset."""
     fixtures: str | None = None
@@ -29,6 +32,14 @@ class Config:
     max_body_bytes: int = 50 * MB
     max_file_bytes: int = 20 * MB
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
+    """Origins whose pages may call the vendor APIs (CORS); the admin API and the console have `admin_origins`."""
+    admin_origins: list[str] = field(default_factory=list)
+    """Origins besides the server's own whose pages may call the admin API (`/_mock/`): CORS, and state-changing
+    requests, which are refused from any other site."""
+    admin_tokens: list[str] = field(default_factory=list)
+    """Strict auth: tokens that open the admin API (besides the tenants file's `admin_tokens`)."""
+    latency: str | None = None
+    """Added to every vendor answer: `250ms`, `100-400ms` (uniform random), `0.5-2s` (`core/latency.py`)."""
     validate_responses: bool = False
     """Check every JSON response against its declared schema; a mismatch is a 500 (a mock bug)."""
     access_log: bool = False
@@ -64,6 +75,23 @@ class Config:
         if self.jwt_lifetime_seconds < 1:
             raise ValueError(f"the JWT lifetime must be at least 1 second, not {self.jwt_lifetime_seconds}")
         self.jwt_secret = self.jwt_secret or secrets.token_urlsafe(32)
+        if self.admin_tokens and self.auth != "strict":
+            raise ValueError("admin tokens need auth 'strict' (--auth strict): in open auth the admin API is open")
+        if not all(isinstance(token, str) and token.strip() == token and token for token in self.admin_tokens):
+            raise ValueError("an admin token must be a non-empty string without surrounding spaces")
+        self.admin_origins = [_origin(origin) for origin in self.admin_origins]
+        if self.latency is not None:
+            latency.parse(self.latency)
+
+    def latency_ms(self) -> tuple[int, int]:
+        """The start latency's (min, max) in milliseconds; (0, 0) for none."""
+        return latency.parse(self.latency) if self.latency else (0, 0)
+
+    def all_admin_tokens(self, schemas: SchemaRegistry) -> list[str]:
+        """`admin_tokens`, then the tenants file's."""
+        from_file = _read(self.tenants_file, "mock/tenants-file", schemas).get("admin_tokens", []) \
+            if self.tenants_file else []
+        return list(dict.fromkeys([*self.admin_tokens, *from_file]))
 
     def tenants(self, schemas: SchemaRegistry) -> dict[str, dict]:
         """The tenants file's tenants, checked against `mock/tenants-file` of the app's `schemas`."""
@@ -84,6 +112,23 @@ class Config:
     @classmethod
     def from_json(cls, text: str) -> Config:
         return cls(**json.loads(text))
+
+
+def _origin(text: str) -> str:
+    """An origin as browsers send it (`http://localhost:3000`), or ValueError."""
+    parts = urlsplit(text.strip().rstrip("/").lower())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username or port == -1
+            or parts.path or parts.query or parts.fragment):
+        raise ValueError(f"{text!r} is not an origin: give scheme, host and port only, e.g. http://localhost:3000")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[parts.scheme] else "")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 _CHECKED: set[tuple[int, str, bytes]] = set()

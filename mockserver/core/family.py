@@ -39,6 +39,18 @@ class Family:
     """None: one backend per tenant. A name: one backend for everyone, held by that tenant (Esteem's world)."""
     schemas: Mapping[str, dict] = field(default_factory=dict)
     """Schemas by name that are not files under `schemas/` (a family defined in code)."""
+    configured_credentials: Callable[[dict], list[str]] = lambda spec: list(spec.get("tokens", []))
+    """The credentials a tenants-file entry (`tokens` and family settings) gives a client of this family: by
+    default the tenant's tokens. For the start-up banner and the console, which show what to send."""
+    state_credentials: Callable[[str, dict], list[str]] = lambda tenant, state: [tenant]
+    """The credentials that reach a tenant's data in a state export (the tenant's name, this family's export)
+    in open auth, where a token is its own tenant: by default the tenant's name."""
+
+    @property
+    def sign_in(self) -> str:
+        """The header a client presents its own credential in: the API key's (`{api_key}`) for a family that
+        trades one for its token (Heidi's `GET /jwt`), else the token's (`{token}`)."""
+        return next((c for c in self.credentials if "{api_key}" in c), self.credentials[0])
 
     @property
     def name(self) -> str:
@@ -91,8 +103,13 @@ def schemas_for(families: tuple[Family, ...]) -> SchemaRegistry:
         "description": "The tenants file of `--config FILE`: each tenant as POST /_mock/tenants/{tenant} takes it. "
                        "Checked whole at start-up.",
         "type": "object", "required": ["tenants"],
-        "properties": {"tenants": {"type": "object", "additionalProperties": {"$ref": "tenant.json"}}},
+        "properties": {
+            "tenants": {"type": "object", "additionalProperties": {"$ref": "tenant.json"}},
+            "admin_tokens": {"type": "array", "items": {"type": "string", "minLength": 1},
+                             "description": "With --auth strict: tokens that open the admin API (/_mock/) and the "
+                                            "console, besides those of --admin-token."},
+        },
         "additionalProperties": False,
-        "examples": [{"tenants": {"acme": example}}],
+        "examples": [{"tenants": {"acme": example}, "admin_tokens": ["acme-admin-token"]}],
     }
     return shipped.extended({**own, "mock/state": state, "mock/tenant": tenant, "mock/tenants-file": tenants_file})

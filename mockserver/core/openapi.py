@@ -95,7 +95,8 @@ def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict
         response: dict = {"description": reply.description or _STATUS_TEXT.get(status, str(status))}
         content = {"schema": schemas.ref(reply.schema)} if reply.schema else {}
         names += [reply.schema] if reply.schema else []
-        response["content"] = {reply.media_type: content}
+        if status != 204:  # No Content has no media type to name
+            response["content"] = {reply.media_type: content}
         if status in op.links:
             response["links"] = op.links[status]
         out["responses"][str(status)] = response

@@ -19,6 +19,11 @@ class TenantDirectory:
         self._lock = threading.Lock()
         self.reset()
 
+    @property
+    def configured(self) -> dict[str, dict]:
+        """The tenants file's tenants, as written there (what a reset keeps)."""
+        return self._configured
+
     def reset(self) -> None:
         """Forget tenants added at run time; keep the ones from the config file."""
         with self._lock:

@@ -10,6 +10,8 @@ FAMILY = Family(
     new_backend=lambda clock, settings: EsteemWorld(clock).configure(settings),
     restore_backend=lambda clock, state: EsteemWorld.from_state(state, clock),
     credentials=("X-User-Token: {token}",),
+    configured_credentials=lambda spec: [user["token"] for user in spec.get("esteem", {}).get("users", [])],
+    state_credentials=lambda tenant, state: [user["token"] for user in state.get("users", [])],
     shared_tenant=WORLD,
 )
 

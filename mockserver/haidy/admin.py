@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 
 from flask import send_file
 
+from mockserver.core.auth import ADMIN_AUTH
 from mockserver.core.declaration import Api, Reply
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import BadRequest, NotFound
@@ -27,7 +28,7 @@ api = Api(
     "haidy-admin",
     title="Haidy test set-up: files, transcripts, structure overrides",
     errors=FastApiErrors(),
-    auth=None,
+    auth=ADMIN_AUTH,
     prefixes=("/_mock/",),
     validation_schema="common/fastapi-validation-error",
     error_schema=ERROR,
@@ -37,9 +38,11 @@ api = Api(
 @api.operation(
     "GET", "/_mock/haidy/files/{file_id}", summary="Download an uploaded patient file (mock-only URL)",
     responses={200: Reply(None, "application/octet-stream", "The file's bytes, with its sniffed type"), 404: ERROR},
+    authenticated=False,
 )
 def download_patient_file(call):
-    """Unauthenticated, so pages and the structure API can fetch uploads by URL."""
+    """Unauthenticated, also in strict auth, so the integration page's links and the structure API can fetch
+    uploads by URL: a file's random id is what gives access to it."""
     stored = find_file(call.runtime.store, call.path["file_id"])
     if stored is None:
         raise NotFound("File not found")

@@ -33,7 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-body-mb", type=float, default=50, help="largest request body (413 above)")
     serve.add_argument("--max-file-mb", type=float, default=20, help="largest uploaded file (refused above)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
-                       help="allowed CORS origin (repeatable; default: any)")
+                       help="an origin whose pages may call the vendor APIs (CORS; repeatable; default: any)")
+    serve.add_argument("--admin-origin", action="append", dest="admin_origins", default=[], metavar="ORIGIN",
+                       help="an origin besides the server's own whose pages may call the admin API and the console "
+                            "(repeatable; default: none)")
+    serve.add_argument("--admin-token", action="append", dest="admin_tokens", default=[], metavar="TOKEN",
+                       help="with --auth strict: a token that opens the admin API and the console (repeatable; "
+                            "also \"admin_tokens\" in the tenants file)")
+    serve.add_argument("--latency", type=_latency, metavar="DURATION",
+                       help="added to every vendor answer: fixed (250ms, 1.5s) or a uniform random range "
+                            "(100-400ms, 0.5-2s); the admin API changes it at run time (/_mock/latency)")
     serve.add_argument("--task-timing", choices=("realtime", "per-poll", "instant"), default="realtime",
                        help="how structure tasks advance: on the clock, one status per poll, or at once")
     serve.add_argument("--task-retention", choices=("once", "keep"), default="once",
@@ -101,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     coverage = commands.add_parser("coverage", help="which documented operations and statuses a running mock has seen")
     coverage.add_argument("--base-url", default="http://127.0.0.1:8080", help="the running mock")
     coverage.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    coverage.add_argument("--admin-token", help="the mock's admin token, where it runs --auth strict")
 
     args = parser.parse_args(argv)
     if args.command == "contract":
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                                 email=args.email, user_id=args.user_id, max_examples=args.max_examples,
                                 junit=args.junit, seed=args.seed, phases=args.phases, workdir=args.workdir)
     if args.command == "coverage":
-        return _coverage(args.base_url, args.json)
+        return _coverage(args.base_url, args.json, args.admin_token)
     if args.command == "seed":
         return _seed(args)
     if args.command == "fixtures":
@@ -130,16 +140,29 @@ def main(argv: list[str] | None = None) -> int:
                         heidi_doc_examples=args.heidi_doc_examples,
                         state_file=args.state_file, fixtures=args.fixtures, task_timing=args.task_timing,
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
-                        allowed_url_hosts=args.allowed_url_hosts)
+                        allowed_url_hosts=args.allowed_url_hosts, admin_origins=args.admin_origins,
+                        admin_tokens=args.admin_tokens, latency=args.latency)
         from mockserver.app import create_app
 
-        create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server later
+        app = create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
+    from mockserver.harness.banner import render
     from mockserver.harness.server import serve as run
 
-    run(config, args.host, args.port, server=args.server, threads=args.threads)
+    banner = render(app.extensions["mockserver"], args.host, args.port, args.server)
+    run(config, args.host, args.port, server=args.server, threads=args.threads, banner=banner)
     return 0
+
+
+def _latency(text: str) -> str:
+    from mockserver.core import latency
+
+    try:
+        latency.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _positive(text: str) -> int:
@@ -169,16 +192,25 @@ def _fixtures(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _coverage(base_url: str, as_json: bool) -> int:
+def _coverage(base_url: str, as_json: bool, admin_token: str | None = None) -> int:
+    import urllib.error
     import urllib.request
 
     from mockserver.control.coverage import CoverageReport
 
     def fetch(path: str):
-        with urllib.request.urlopen(base_url.rstrip("/") + path, timeout=30) as response:
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        with urllib.request.urlopen(urllib.request.Request(base_url.rstrip("/") + path, headers=headers),
+                                    timeout=30) as response:
             return json.load(response)
 
-    report = CoverageReport.build(fetch("/openapi.json"), fetch("/_mock/requests"))
+    try:
+        report = CoverageReport.build(fetch("/openapi.json"), fetch("/_mock/requests"))
+    except urllib.error.HTTPError as exc:
+        hint = " (a mock in strict auth: give its --admin-token)" if exc.code == 401 else ""
+        print(f"mockserver coverage: {exc.url} answered {exc.code}: {exc.read()[:300].decode('utf-8', 'replace')}"
+              f"{hint}", file=sys.stderr)
+        return 1
     print(json.dumps(report.to_json(), indent=2) if as_json else report.render())
     return 0
 

@@ -29,6 +29,12 @@ class MockHandle:
         return self.app.test_client()
 
     @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for this mock's admin API over HTTP: its first admin token in strict auth, none in open auth."""
+        access = self.runtime.admin
+        return {"Authorization": f"Bearer {access.tokens[0]}"} if access.required and access.tokens else {}
+
+    @property
     def journal(self) -> Journal:
         """Every request and answer since the last reset: `.find(...)`, `.assert_called(...)`."""
         return self.runtime.journal

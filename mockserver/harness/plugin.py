@@ -77,6 +77,8 @@ def mockserver_session() -> MockServer:
 @pytest.fixture
 def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -> MockServer:
     """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
+    import secrets
+
     from mockserver.app import create_app
     from mockserver.core.config import Config
     from mockserver.core.validation import check_document
@@ -89,6 +91,8 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
     else:
         options = dict(marker.kwargs)
         state, frozen_at = options.pop("state", None), options.pop("frozen_at", None)
+        if options.get("auth") == "strict" and "admin_tokens" not in options:  # its admin API stays usable
+            options["admin_tokens"] = [secrets.token_urlsafe(16)]                 # with `mockserver.admin_headers`
         if state is not None and not isinstance(state, dict):
             options["state_file"] = str(state)  # checked on load, and what reset() returns to
         server = MockServer(create_app(Config(validate_responses=True, **options)))

@@ -75,11 +75,13 @@ def _nudge_main_thread(every: float = 0.25) -> None:
     threading.Thread(target=nudge, name="mockserver-signal-nudge", daemon=True).start()
 
 
-def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS) -> None:
-    """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly."""
+def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS,
+          banner: str | None = None) -> None:
+    """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly. `banner`: what to print first
+    (the CLI's, with the console's URL and the credentials) instead of the one line of where it listens."""
     _log_to_stderr()
     print(
-        f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
+        banner or f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
         file=sys.stderr,
         flush=True,
     )

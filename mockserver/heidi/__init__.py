@@ -10,6 +10,7 @@ FAMILY = Family(
     restore_backend=lambda clock, state: HeidiBackend.from_state(state, clock),
     # API calls take the JWT; GET /jwt takes the API key that obtains one.
     credentials=("Authorization: Bearer {token}", "Heidi-Api-Key: {api_key}"),
+    configured_credentials=lambda spec: list(spec.get("heidi", {}).get("api_keys", [])),
 )
 
 __all__ = ["BASE_PATH", "FAMILY", "HeidiBackend"]

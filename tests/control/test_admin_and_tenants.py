@@ -13,8 +13,18 @@ from tests.support import AUTH, GROUP
 
 
 def test_health(client):
-    assert client.get("/_mock/health").get_json() == {"status": "ok", "version": "0.1.0", "auth": "open",
-                                                       "families": ["haidy", "heidi", "esteem"]}
+    assert client.get("/_mock/health").get_json() == {
+        "status": "ok", "version": "0.1.0", "auth": "open", "families": ["haidy", "heidi", "esteem"],
+        "task_timing": "realtime", "task_seconds": 3.0, "task_retention": "once", "data_set": None,
+        "cors_origins": ["*"], "admin_origins": []}
+
+
+def test_health_names_the_data_set_but_not_where_it_lies(tmp_path):
+    state = tmp_path / "my-state.json"
+    state.write_text('{"tenants": {}}')
+    assert create_app(Config(state_file=str(state))).test_client().get("/_mock/health").get_json()["data_set"] == \
+        "my-state.json"
+    assert create_app(Config(fixtures="demo")).test_client().get("/_mock/health").get_json()["data_set"] == "demo"
 
 
 def test_export_import_round_trip_keeps_contexts_files_and_ids(client):
@@ -259,13 +269,17 @@ def test_reset_drops_data_and_run_time_tenants(client):
     assert again.status_code == 400
 
 
+ADMIN = {"Authorization": "Bearer acme-admin"}
+"""The strict client's admin token, from its tenants file."""
+
+
 @pytest.fixture
 def strict_client(tmp_path):
     config = tmp_path / "tenants.json"
     config.write_text(json.dumps({"tenants": {
         "acme": {"tokens": ["acme-1", "acme-2"], "haidy": {"patient_groups": ["acmegroup000001"]}},
         "globex": {"tokens": ["globex-1"]},
-    }}))
+    }, "admin_tokens": ["acme-admin"]}))
     return create_app(Config(auth="strict", tenants_file=str(config), validate_responses=True)).test_client()
 
 
@@ -289,7 +303,8 @@ def test_strict_mode_accepts_only_configured_tokens(strict_client):
 
 
 def test_admin_can_add_tokens_in_strict_mode(strict_client):
-    strict_client.post("/_mock/tenants/acme", json={"tokens": ["acme-3"]})
+    assert strict_client.post("/_mock/tenants/acme", json={"tokens": ["acme-3"]}).status_code == 401
+    assert strict_client.post("/_mock/tenants/acme", json={"tokens": ["acme-3"]}, headers=ADMIN).status_code == 200
     resp = strict_client.get("/v2/patient-contexts/", headers={"Authorization": "Bearer acme-3"})
     assert resp.status_code == 200
 
@@ -347,7 +362,7 @@ def test_a_tenants_file_its_schema_refuses_stops_the_app_before_it_serves(tmp_pa
 
 @pytest.mark.parametrize("spec, loc, msg", BAD_TENANTS)
 def test_provisioning_a_tenant_its_schema_refuses_is_422_and_adds_nothing(strict_client, spec, loc, msg):
-    resp = strict_client.post("/_mock/tenants/acme", json={"tokens": ["acme-3"], **spec})
+    resp = strict_client.post("/_mock/tenants/acme", json={"tokens": ["acme-3"], **spec}, headers=ADMIN)
     assert resp.status_code == 422
     assert [(e["loc"], e["msg"][:len(msg)]) for e in resp.get_json()["detail"]] == [(["body", *loc], msg)]
     unknown = strict_client.get("/v2/patient-contexts/", headers={"Authorization": "Bearer acme-3"})

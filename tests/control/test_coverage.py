@@ -20,3 +20,20 @@ def test_coverage_command_reads_the_running_servers_journal(served):
     assert "200" in report["create_patient_context"]["missing"]
     assert report["list_patient_contexts"]["seen"] == {"200": 1}
     assert report["upload_patient_files"]["seen"] == {}
+
+
+def test_coverage_of_a_strict_mock_takes_its_admin_token():
+    from tests.support import ROOT, Served
+
+    server = Served("--auth", "strict", "--config", str(ROOT / "contracts" / "strict-tenants.json"))
+    try:
+        requests.get(f"{server.url}/v2/patient-contexts/", headers={"Authorization": "Bearer contract-token"})
+        command = [str(BIN / "mockserver"), "coverage", "--base-url", server.url, "--json"]
+        refused = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run([*command, "--admin-token", "contract-admin-token"], capture_output=True, text=True)
+    finally:
+        server.stop()
+    assert refused.returncode == 1 and "answered 401" in refused.stderr and "--admin-token" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    report = {op["operationId"]: op for op in json.loads(done.stdout)["operations"]}
+    assert report["list_patient_contexts"]["seen"] == {"200": 1}

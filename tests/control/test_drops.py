@@ -16,7 +16,7 @@ import requests
 
 from mockserver.control import drops
 from mockserver.control.faults import FaultRule
-from tests.support import AUTH, ROOT, Served
+from tests.support import AUTH, ROOT, Served, split_banner
 
 PATH = "/v2/patient-contexts/"
 REQUEST = f"GET {PATH} HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer test-token\r\n\r\n".encode()
@@ -157,7 +157,7 @@ def test_each_mode_does_what_it_says_and_logs_one_info_line(server):
                 "fault-1": 1, "fault-2": 1, "fault-3": 1, None: 3}
     finally:
         code, output = served.stop()
-    banner, *lines = output.splitlines()
+    (banner, *_), lines = split_banner(output)
     assert code == 0 and banner.startswith("mockserver on ")
     # one info line each, and nothing else: no traceback, no error, no warning, from the mock or the server
     assert [line.split(" ", 2)[2] for line in lines] == [
@@ -194,7 +194,7 @@ def test_resets_hit_the_requests_connection_among_concurrent_ones(server):
     finally:
         code, output = served.stop()
     assert outcomes == {200: clients * rounds, "reset": clients * rounds}
-    banner, *lines = output.splitlines()
+    (banner, *_), lines = split_banner(output)
     assert code == 0
     # waitress warns when requests wait for one of its 2 threads: the 4 clients' doing, not the drops'
     lines = [line for line in lines if " waitress.queue Task queue depth is " not in line]
@@ -216,7 +216,7 @@ def test_where_granian_cannot_single_out_the_connection_the_rule_cuts_and_warns(
         assert requests.get(f"{served.url}{PATH}", headers=AUTH, timeout=10).status_code == 200
     finally:
         code, output = served.stop()
-    banner, *lines = output.splitlines()
+    (banner, *_), lines = split_banner(output)
     assert [line.split(" ", 2)[2] for line in lines] == [
         "mockserver.faults fault rule fault-1: connection not reset (Granian does not tell the client's port, and "
         "a HEAD answer has no body to single out its connection by): the status line and headers answer it "

@@ -135,14 +135,15 @@ def test_a_registered_family_is_in_the_state_export_and_its_state_schema_guards_
 def test_a_registered_family_is_in_the_tenants_file_schema(with_tiny, tmp_path):
     tenants = tmp_path / "tenants.json"
     tenants.write_text(json.dumps({"tenants": {"acme": {"tokens": ["acme-token"], "tiny": {"counters": ["visits"]}}}}))
-    client = create_app(Config(auth="strict", tenants_file=str(tenants))).test_client()
+    client = create_app(Config(auth="strict", tenants_file=str(tenants), admin_tokens=["admin"])).test_client()
+    admin = {"Authorization": "Bearer admin"}
     assert client.get("/tiny/counters", headers={HEADER: "acme-token"}).get_json() == {"counters": {"visits": 0}}
     assert client.get("/tiny/counters", headers={HEADER: "anyone"}).status_code == 401
-    assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": ["calls"]}}).status_code == 200
+    assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": ["calls"]}}, headers=admin).status_code == 200
     assert client.get("/tiny/counters", headers={HEADER: "acme-token"}).get_json() == {
         "counters": {"visits": 0, "calls": 0}
     }
-    assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": "calls"}}).status_code == 422
+    assert client.post("/_mock/tenants/acme", json={"tiny": {"counters": "calls"}}, headers=admin).status_code == 422
     tenants.write_text(json.dumps({"tenants": {"acme": {"tiny": {"count": ["visits"]}}}}))
     with pytest.raises(ValueError, match="tenants.json does not match its schema: tenants -> acme -> tiny"):
         create_app(Config(auth="strict", tenants_file=str(tenants)))

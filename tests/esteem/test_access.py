@@ -108,7 +108,11 @@ def test_reset_forgets_run_time_users_and_patients(staffed):
 @pytest.fixture
 def strict():
     path = data_dir("fixtures") / "esteem" / "tenants.example.json"
-    return create_app(Config(auth="strict", tenants_file=str(path), validate_responses=True)).test_client()
+    return create_app(Config(auth="strict", tenants_file=str(path), validate_responses=True,
+                             admin_tokens=["esteem-admin-token"])).test_client()
+
+
+ADMIN = {"Authorization": "Bearer esteem-admin-token"}
 
 
 def test_strict_mode_knows_only_the_configured_users(strict):
@@ -121,10 +125,11 @@ def test_strict_mode_knows_only_the_configured_users(strict):
 
 
 def test_strict_mode_users_survive_a_reset_and_can_be_added(strict):
-    strict.post("/_mock/reset")
+    assert strict.post("/_mock/reset", headers=ADMIN).status_code == 200
     assert strict.get("/v1/patients", headers=token("esteem-admin")).status_code == 200
     assert strict.get("/v1/patients", headers=token("late-joiner")).status_code == 401
-    strict.post("/_mock/tenants/esteem", json={"esteem": {"users": [{"token": "late-joiner"}]}})
+    added = strict.post("/_mock/tenants/esteem", json={"esteem": {"users": [{"token": "late-joiner"}]}}, headers=ADMIN)
+    assert added.status_code == 200
     assert strict.get("/v1/patients", headers=token("late-joiner")).status_code == 200
 
 

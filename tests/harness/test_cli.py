@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.support import BIN, Served
+from tests.support import BIN, Served, split_banner
 
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
@@ -33,12 +33,14 @@ def test_serve_sends_cors_headers_for_local_frontends(served):
 def test_cors_origins_can_be_restricted():
     served = Served("--cors-origin", "http://app.local")
     try:
-        allowed = requests.get(f"{served.url}/_mock/health", headers={"Origin": "http://app.local"})
-        other = requests.get(f"{served.url}/_mock/health", headers={"Origin": "http://evil.local"})
+        allowed = requests.get(f"{served.url}/openapi.json", headers={"Origin": "http://app.local"})
+        other = requests.get(f"{served.url}/openapi.json", headers={"Origin": "http://evil.local"})
+        admin = requests.get(f"{served.url}/_mock/health", headers={"Origin": "http://app.local"})
     finally:
         served.stop()
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.local"
     assert "Access-Control-Allow-Origin" not in other.headers
+    assert "Access-Control-Allow-Origin" not in admin.headers  # the admin API has --admin-origin
 
 
 def test_openapi_command_prints_the_document():
@@ -99,3 +101,74 @@ def test_no_heidi_examples_starts_every_heidi_user_empty(served):
         assert profiles(clean.url) == []
     finally:
         clean.stop()
+
+
+def banner_of(*args: str) -> tuple[str, str]:
+    """The start-up banner of `mockserver serve ARGS` (and its URL), read once it has stopped."""
+    server = Served("--no-access-log", *args)
+    code, output = server.stop()
+    assert code == 0, output
+    return "\n".join(split_banner(output)[0]), server.url
+
+
+def test_serve_prints_the_console_the_reference_auth_and_data():
+    banner, url = banner_of("--fixtures", "demo", "--latency", "100-400ms")
+    lines = banner.splitlines()
+    assert lines[0] == f"mockserver on {url} (granian, auth open); Ctrl-C stops it"
+    assert f"  console        {url}/_mock/console/" in lines
+    assert f"  API reference  {url}/_mock/console/#/reference" in lines
+    assert "  auth           open: any bearer token, Heidi any API key (each its own tenant)" in lines
+    assert any("haidy" in line and "Authorization: Bearer <any token>" in line for line in lines)
+    assert any("heidi" in line and "Heidi-Api-Key: <any API key>" in line for line in lines)
+    assert "admin API and console: open" in banner
+    assert "  data           demo (--fixtures), credentials in it:" in lines
+    assert any(line.split() == ["haidy", "demo-token"] for line in lines)
+    assert any(line.split()[:3] == ["esteem", "your_token_here,", "practice-1-supervisor,"] and "more" in line
+               for line in lines)
+    assert "  latency        100-400ms on every vendor answer" in lines
+    assert len(lines) <= 16  # a short block
+
+
+def test_strict_serve_lists_the_tenants_files_credentials_but_never_the_admin_token(tmp_path):
+    from mockserver.core.data_files import data_dir
+
+    tenants = tmp_path / "tenants.json"
+    example = json.loads((data_dir("fixtures") / "heidi" / "tenants.example.json").read_text())
+    tenants.write_text(json.dumps({**example, "admin_tokens": ["secret-from-file"]}))
+    banner, _ = banner_of("--auth", "strict", "--config", str(tenants), "--admin-token", "secret-from-cli")
+    assert "  auth           strict: only the credentials of tenants.json" in banner
+    assert "sydney-heidi-key, melbourne-heidi-key-1, melbourne-heidi-key-2" in banner
+    assert "melbourne-haidy-token" in banner
+    assert "admin API and console: an admin token (2 configured)" in banner
+    assert "secret-from" not in banner
+    assert "  data           none, empty" in banner
+
+
+def test_strict_serve_without_an_admin_token_says_how_to_set_one(tmp_path):
+    tenants = tmp_path / "tenants.json"
+    tenants.write_text(json.dumps({"tenants": {"acme": {"tokens": ["acme-1"]}}}))
+    banner, _ = banner_of("--auth", "strict", "--config", str(tenants))
+    assert "admin API and console: closed, as no admin token is configured" in banner
+    assert '--admin-token TOKEN, or list "admin_tokens" in the tenants file' in banner
+
+
+def test_the_banner_names_a_browsable_host():
+    from mockserver.harness.banner import browsable
+
+    assert [browsable(h) for h in ("0.0.0.0", "::", "::1", "localhost")] == ["127.0.0.1", "[::1]", "[::1]",
+                                                                              "localhost"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--latency", "250"], "needs a unit: 250ms or 250s"),
+    (["--latency", "fast"], "is not a duration such as 250ms"),
+    (["--latency", "400-100ms"], "runs backwards"),
+    (["--latency", "2min"], "is not a duration"),
+    (["--latency", "61s"], "between 0 and 60000 ms"),
+    (["--admin-token", "t"], "admin tokens need auth 'strict'"),
+    (["--admin-origin", "localhost:3000"], "is not an origin"),
+])
+def test_bad_serve_options_are_usage_errors(args, expected):
+    done = subprocess.run([str(BIN / "mockserver"), "serve", "--port", "0", *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and expected in done.stderr, done.stderr

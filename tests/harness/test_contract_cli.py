@@ -17,8 +17,11 @@ from tests.support import BIN, ROOT, Served
 TENANTS = ROOT / "contracts" / "strict-tenants.json"
 ALL_FAMILIES = {"tenants": {"contract": {
     "tokens": ["contract-token"], "heidi": {"api_keys": ["contract-key"]},
-    "esteem": {"users": [{"token": "contract-user", "role": "admin", "practice": "Contract"}]}}}}
+    "esteem": {"users": [{"token": "contract-user", "role": "admin", "practice": "Contract"}]}}},
+    "admin_tokens": ["contract-admin-token"]}
 """Strict credentials for every family, so the contract's invalid-authentication checks hold too."""
+ADMIN = {"Authorization": "Bearer contract-admin-token"}
+"""The admin token of both strict tenants files: a strict mock's admin API wants it."""
 OPEN_NOTE = "is a mockserver in open auth"
 
 
@@ -70,8 +73,9 @@ def test_the_mock_honours_its_own_contract_and_a_drifted_server_fails_it(tmp_pat
         assert cases_in(report) > 0
         assert OPEN_NOTE not in clean.stdout  # strict: the invalid-authentication check runs
         # Drift: the server starts answering a patient context in a shape the docs do not allow.
-        requests.post(f"{server.url}/_mock/faults", json={
-            "method": "GET", "path": "/v2/patient-contexts/*", "times": None, "status": 200, "body": {"id": 42}})
+        requests.post(f"{server.url}/_mock/faults", headers=ADMIN, json={
+            "method": "GET", "path": "/v2/patient-contexts/*", "times": None, "status": 200, "body": {"id": 42}},
+        ).raise_for_status()
         drifted, report = contract(server.url, tmp_path)
     finally:
         server.stop()
@@ -126,7 +130,8 @@ def test_heidi_with_an_api_key_alone_gets_its_jwt_itself(tmp_path):
         done, report = contract(server.url, tmp_path, "--api-key", "contract-key", "--email", "ci@example.com",
                                 "--user-id", "ci-user", family="heidi", token=None)
         refused, no_report = contract(server.url, tmp_path, "--api-key", "not-a-key", family="heidi", token=None)
-        users = requests.get(f"{server.url}/_mock/requests", params={"path": "/api/v2/ml-scribe/open-api/jwt"}).json()
+        users = requests.get(f"{server.url}/_mock/requests", params={"path": "/api/v2/ml-scribe/open-api/jwt"},
+                             headers=ADMIN).json()
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout[-3000:]

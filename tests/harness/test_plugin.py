@@ -78,12 +78,18 @@ def test_marker_gives_one_test_its_own_configured_mock(pytester):
         def test_strict_marker(mockserver):
             r = requests.get(mockserver.url + "/v2/patient-contexts/", headers={"Authorization": "Bearer nobody"})
             assert r.status_code == 401
+            assert requests.get(mockserver.url + "/_mock/faults").status_code == 401
+            mockserver.fault(path="/v2/*", status=503)  # the in-process helpers need no token
+            faults = requests.get(mockserver.url + "/_mock/faults", headers=mockserver.admin_headers)
+            assert faults.status_code == 200 and len(faults.json()) == 1
+            mockserver.reset()
 
         def test_haidy_session_is_ready(haidy_session, mockserver):
             created = haidy_session.post("/v2/patient-contexts/",
                                          json={"external_id": "x", "patient_group": "sqmcrfbv6fx4g04"})
             assert created.status_code == 200
             mockserver.journal.assert_called("POST", "/v2/patient-contexts/", times=1)
+            assert mockserver.admin_headers == {}  # open auth: the admin API needs none
             demo = {"Authorization": "Bearer demo-token"}
             assert haidy_session.get("/v2/patient-contexts/?external_id=demo-patient-1", headers=demo).json() == []
 

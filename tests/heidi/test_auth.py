@@ -170,7 +170,7 @@ def strict_client(tmp_path):
     tenants.write_text(json.dumps({"tenants": {
         "acme": {"tokens": ["acme-haidy-token"], "heidi": {"api_keys": ["acme-key-1", "acme-key-2"]}},
         "globex": {"heidi": {"api_keys": ["globex-key"]}},
-    }}))
+    }, "admin_tokens": ["acme-admin"]}))
     return create_app(Config(auth="strict", tenants_file=str(tenants), validate_responses=True)).test_client()
 
 
@@ -189,10 +189,11 @@ def test_strict_mode_takes_only_configured_keys_and_issued_tokens(strict_client)
 
 
 def test_api_keys_can_be_added_at_run_time_and_reset_drops_them(strict_client):
-    strict_client.post("/_mock/tenants/initech", json={"heidi": {"api_keys": ["initech-key"]}})
+    admin = {"Authorization": "Bearer acme-admin"}
+    strict_client.post("/_mock/tenants/initech", json={"heidi": {"api_keys": ["initech-key"]}}, headers=admin)
     headers = login(strict_client, key="initech-key")
     assert strict_client.get(f"{BASE}/patient-profiles", headers=headers).status_code == 200
-    strict_client.post("/_mock/reset")
+    assert strict_client.post("/_mock/reset", headers=admin).status_code == 200
     resp = strict_client.get(
         f"{BASE}/jwt?email=a@b.c&third_party_internal_id=u", headers={"Heidi-Api-Key": "initech-key"}
     )

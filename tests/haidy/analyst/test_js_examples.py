@@ -111,7 +111,8 @@ def test_example_4_mixed_inputs(fast_mock):
     done = run_js(EXAMPLE_4, fast_mock, "js-example-4")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "created"
-    journal = requests.get(f"{fast_mock.url}/_mock/requests", params={"path": "/v2/structure"}).json()
+    journal = requests.get(f"{fast_mock.url}/_mock/requests",
+                           params={"path": "/v2/structure", "reveal": "true"}).json()  # the tokens as sent
     created = [e for e in journal if e["request_headers"].get("Authorization") == "Bearer js-example-4"]
     assert created[-1]["status"] == 200
     task = json.loads(created[-1]["response_body"])
