@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from mockserver import registry
+from mockserver import console, registry
 from mockserver.control import admin, browser, drops
 from mockserver.control.faults import FaultRule, Faults
 from mockserver.control.journal import BODY_LIMIT, Journal
@@ -76,6 +76,7 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
         admin_apis, schemas, title="mockserver admin API",
         description="Test control: reset, state, tenants. Not part of any vendor API."))
 
+    app.register_blueprint(console.blueprint())  # the web console's static files, under /_mock/console/
     resolve = _resolver(operations, apis)
     _install_error_handlers(app, resolve)
     _install_traffic_hooks(app, runtime, resolve)
