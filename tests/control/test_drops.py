@@ -10,6 +10,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 
 import pytest
 import requests
@@ -151,8 +152,15 @@ def test_each_mode_does_what_it_says_and_logs_one_info_line(server):
                 received, ended = exchange(served.port)
                 (assert_cut if mode == "cut" else assert_reset)(received, ended)
                 assert requests.get(f"{served.url}{PATH}", headers=AUTH, timeout=10).json() == []
-            journal = admin.get(f"{served.url}/_mock/requests", params={"method": "GET"}, timeout=10).json()
-            # the journal's order is that of the answers' ends: a reset request may end after the next one
+            # the journal's order is that of the answers' ends: a reset request may end after the next one, and
+            # its entry is written when the server's thread has finished with it, which may be after the client
+            # saw the reset and went on (waitress, on a busy machine): wait for all six, a few seconds at most
+            deadline = time.monotonic() + 5
+            while True:
+                journal = admin.get(f"{served.url}/_mock/requests", params={"method": "GET"}, timeout=10).json()
+                if len(journal) >= 6 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             assert collections.Counter(entry["fault"] for entry in journal) == {
                 "fault-1": 1, "fault-2": 1, "fault-3": 1, None: 3}
     finally:
