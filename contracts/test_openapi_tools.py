@@ -33,14 +33,13 @@ import requests
 
 from contracts.support import open_app
 from tests.heidi.support import BASE as HEIDI_BASE
-from tests.support import GROUP, ROOT, Served, free_port, make_pdf
+from tests.support import GROUP, ROOT, Served, free_port, make_pdf, unless_installed
 
 TOOLS = ROOT / "contracts" / "tools"
 NODE_BIN = TOOLS / "node_modules" / ".bin"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    (NODE is None or not all((NODE_BIN / tool).exists() for tool in ("spectral", "redocly", "prism")))
-    and not os.environ.get("CI"),
+pytestmark = unless_installed(
+    NODE is None or not all((NODE_BIN / tool).exists() for tool in ("spectral", "redocly", "prism")),
     reason="node and contracts/tools/node_modules (make system-deps) are needed",
 )
 

@@ -12,6 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 import requests
 
 from mockserver.harness.dataset import pdf
@@ -26,6 +27,12 @@ DOC_COPIES = {"haidy": ROOT / "tests" / "haidy" / "doc_examples", "heidi": ROOT 
 """Per family, the folder of the vendor doc pages the tests read, copied verbatim from SHARED_DOCS."""
 AUTH = {"Authorization": "Bearer test-token"}
 GROUP = "sqmcrfbv6fx4g04"
+
+
+def unless_installed(missing: bool, reason: str):
+    """Skip where a system tool the test drives for real is missing, but never in CI (the environment variable
+    CI set), where `make test` installed it and its absence is a failure."""
+    return pytest.mark.skipif(missing and not os.environ.get("CI"), reason=reason)
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -26,7 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support import ROOT
+from tests.support import ROOT, unless_installed
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -34,8 +33,8 @@ SCREENSHOTS = Path(os.environ.get("MOCKSERVER_SCREENSHOTS") or ROOT / "build" / 
 WAIT_SECONDS = 15
 """The longest an explicit wait waits: generous for a busy 2-core machine; a passing wait returns at once."""
 
-NEEDS_BROWSER = pytest.mark.skipif(
-    (CHROMIUM is None or CHROMEDRIVER is None) and not os.environ.get("CI"),
+NEEDS_BROWSER = unless_installed(
+    CHROMIUM is None or CHROMEDRIVER is None,
     reason="Debian's chromium and chromium-driver are needed for the console's browser tests "
            "(make system-deps, run as root, installs them); in CI these tests fail instead")
 """Every test module here carries it, with the `browser` marker."""

@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -11,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.support import AUTH, GROUP, make_pdf
+from tests.support import AUTH, GROUP, make_pdf, unless_installed
 
 META = {"patient_id": "patient-12345", "patient_first_name": "John", "patient_last_name": "Doe",
         "patient_birth_date": "1980-01-01"}
@@ -77,8 +76,8 @@ CHROMIUM = shutil.which("chromium")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="Debian's chromium is not installed (make system-deps); in CI this fails instead")
+@unless_installed(CHROMIUM is None,
+                  reason="Debian's chromium is not installed (make system-deps); in CI this fails instead")
 def test_a_real_browser_renders_the_page(served):
     headers = {"Authorization": "Bearer browser-test"}
     ctx = requests.post(

@@ -60,6 +60,13 @@ def contract(url: str, tmp_path, *extra: str, family: str = "haidy", token: str 
     return done, ET.parse(junit).getroot() if junit.exists() else None
 
 
+def strict_served(tmp_path, *extra: str) -> Served:
+    """`mockserver serve --auth strict` with ALL_FAMILIES as its tenants file."""
+    tenants = tmp_path / "tenants.json"
+    tenants.write_text(json.dumps(ALL_FAMILIES))
+    return Served("--auth", "strict", "--config", str(tenants), *extra)
+
+
 def cases_in(report: ET.Element) -> int:
     return int(report.get("tests", report[0].get("tests", "0")))
 
@@ -86,9 +93,7 @@ def test_the_mock_honours_its_own_contract_and_a_drifted_server_fails_it(tmp_pat
 
 @pytest.mark.slow
 def test_every_family_passes_against_a_strict_mock(tmp_path):
-    tenants = tmp_path / "tenants.json"
-    tenants.write_text(json.dumps(ALL_FAMILIES))
-    server = Served("--auth", "strict", "--config", str(tenants), "--task-timing", "instant")
+    server = strict_served(tmp_path, "--task-timing", "instant")
     try:
         jwt = requests.get(
             f"{server.url}/jwt",
@@ -123,9 +128,7 @@ def test_every_family_passes_against_the_readmes_open_mock_from_a_clean_director
 
 @pytest.mark.slow
 def test_heidi_with_an_api_key_alone_gets_its_jwt_itself(tmp_path):
-    tenants = tmp_path / "tenants.json"
-    tenants.write_text(json.dumps(ALL_FAMILIES))
-    server = Served("--auth", "strict", "--config", str(tenants), "--task-timing", "instant")
+    server = strict_served(tmp_path, "--task-timing", "instant")
     try:
         done, report = contract(server.url, tmp_path, "--api-key", "contract-key", "--email", "ci@example.com",
                                 "--user-id", "ci-user", family="heidi", token=None)
@@ -162,9 +165,7 @@ def plain_server(tmp_path):
 
 
 def test_only_a_mock_in_open_auth_loses_the_invalid_authentication_check(served, plain_server, tmp_path):
-    tenants = tmp_path / "tenants.json"
-    tenants.write_text(json.dumps(ALL_FAMILIES))
-    strict = Served("--auth", "strict", "--config", str(tenants))
+    strict = strict_served(tmp_path)
     try:
         assert contract_module.mock_auth(served.url) == "open"
         assert contract_module.mock_auth(served.url + "/api/v2/ml-scribe/open-api") == "open"

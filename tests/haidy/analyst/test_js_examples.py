@@ -16,13 +16,13 @@ import subprocess
 import pytest
 import requests
 
-from tests.support import DOC_COPIES, ROOT, Served
+from tests.support import DOC_COPIES, ROOT, Served, unless_installed
 
 DOC = DOC_COPIES["haidy"] / "haidy-analyst-structure.txt"
 JS = ROOT / "tests" / "js"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    (NODE is None or not (JS / "node_modules" / "axios").is_dir()) and not os.environ.get("CI"),
+pytestmark = unless_installed(
+    NODE is None or not (JS / "node_modules" / "axios").is_dir(),
     reason="node and tests/js/node_modules (make system-deps) are needed",
 )
 
