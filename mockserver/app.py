@@ -33,6 +33,8 @@ from mockserver.core.tasks import TaskEngine, TaskFailure
 from mockserver.core.tenants import TenantDirectory
 
 log = logging.getLogger("mockserver")
+VENDOR_DOCUMENT = "/openapi.json"
+"""The families' OpenAPI document; the admin API's is /_mock/openapi.json."""
 FAULT_KEY = "mockserver.fault"
 """The WSGI environ key of the fault rule that fired for a request, for the journal."""
 
@@ -69,7 +71,7 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
         operations.update(mount(api, app))
         schemas.compile_all(name for op in api.operations for name in op.schema_names())
 
-    _serve_json(app, "/openapi.json", document(
+    _serve_json(app, VENDOR_DOCUMENT, document(
         [f.api for f in families], schemas, title="mockserver: clinical APIs",
         description="Haidy (44ai), Heidi Health and Esteem as their vendors document them, served by mockserver."))
     _serve_json(app, "/_mock/openapi.json", document(
@@ -154,8 +156,9 @@ def _install_error_handlers(app: Flask, resolve) -> None:
 
 def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
     """The latency and fault rules before each request; CORS, journal and access log after it. /_mock/ is
-    exempt from latency, faults and journal, and refuses other sites' pages instead. One hook each way: every
-    hook costs every request."""
+    exempt from latency, faults and journal, and refuses other sites' pages instead; the vendors' OpenAPI
+    document is not journaled either (the console's reference reads it, and it is no vendor's traffic). One hook
+    each way: every hook costs every request."""
     CORS(app, resources=browser.cors_resources(runtime.config), origins=runtime.config.cors_origins,
          expose_headers=["Deprecation", "Retry-After"])
     cors = app.after_request_funcs[None].pop()  # called below, and only for browsers (an Origin header)
@@ -188,7 +191,7 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
         elapsed = (time.perf_counter() - environ.get("mockserver.started", time.perf_counter())) * 1000
         if access_log:
             access_log.write(req.method, req.full_path.rstrip("?"), response.status_code, elapsed)
-        if not req.path.startswith("/_mock/"):
+        if not req.path.startswith("/_mock/") and req.path != VENDOR_DOCUMENT:
             op, api = resolve()
             journal.record(
                 at=clock.now(), family=api.name if api else "", method=req.method, path=req.path, environ=environ,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask import Response
+from flask import Response, request
 
 from mockserver import __version__
 from mockserver.control import overview
@@ -15,7 +15,7 @@ from mockserver.control.faults import FaultRule
 from mockserver.control.journal import masked
 from mockserver.core.auth import ADMIN_AUTH, ADMIN_COOKIE
 from mockserver.core.clock import iso
-from mockserver.core.declaration import Api, Reply
+from mockserver.core.declaration import Api, Header, Reply
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import BadRequest, NotFound, Unauthorized
 
@@ -57,9 +57,19 @@ def reset(call):
     return {"status": "reset"}
 
 
-@api.operation("GET", "/_mock/state", summary="Export all state as JSON", responses={200: "mock/state"})
+STATE_TAG = Header("ETag", "The state's version: send it back as If-None-Match to get 304 while nothing changed")
+
+
+@api.operation("GET", "/_mock/state", summary="Export all state as JSON",
+               responses={200: Reply("mock/state", headers=(STATE_TAG,)),
+                          304: Reply(None, description="Not modified since the export whose ETag was sent")})
 def export_state(call):
-    return call.runtime.store.export()
+    """An export reads every object under its tenant's lock; a reader that polls (the console) asks with
+    If-None-Match and pays nothing while nothing changed."""
+    tag = f'"{call.runtime.store.version}"'  # read first: a change during the export makes the next one differ
+    if tag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": tag})
+    return call.runtime.store.export(), 200, {"ETag": tag}
 
 
 @api.operation("PUT", "/_mock/state", summary="Replace all state with an export", body="mock/state",
@@ -87,20 +97,35 @@ def provision_tenant(call):
     return {"status": "provisioned"}
 
 
+JOURNAL_OLDEST = Header("X-Mock-Journal-Oldest", "The id of the oldest entry the journal holds (when empty, the id "
+                        "the next entry gets): a reader polling with `after` drops the entries it holds below it, "
+                        "which were cleared or fell off the end", "integer")
+
+
 @api.operation("GET", "/_mock/requests", summary="The request journal, oldest first, filtered",
-               query="mock/journal-query", responses={200: "mock/journal"})
+               query="mock/journal-query", responses={200: Reply("mock/journal", headers=(JOURNAL_OLDEST,))})
 def list_requests(call):
     """Credentials (Authorization, API keys, cookies, and any header, query parameter or JSON field whose name
     says token, key, secret, password, auth, cookie or credential) are masked to a hint unless `reveal=true`."""
     reveal = call.query.pop("reveal", False)
-    entries = [entry.to_json() for entry in call.runtime.journal.find(**call.query)]
-    return entries if reveal else [masked(entry) for entry in entries]
+    journal = call.runtime.journal
+    entries = [entry.to_json() for entry in journal.find(**call.query)]
+    oldest = journal.oldest_id  # read after the entries: a clear in between drops them, as it should
+    return (entries if reveal else [masked(entry) for entry in entries]), 200, {JOURNAL_OLDEST.name: str(oldest)}
 
 
 @api.operation("DELETE", "/_mock/requests", summary="Empty the request journal", responses={200: "mock/ack"})
 def clear_requests(call):
     call.runtime.journal.clear()
     return {"status": "cleared"}
+
+
+@api.operation("GET", "/_mock/tasks", summary="Every task the server holds, as it stands, without polling it",
+               responses={200: "mock/tasks"})
+def list_tasks(call):
+    """For watching progress between a client's polls: not counted as a poll, no result handed out, nothing
+    removed; realtime tasks move with the clock as a poll would move them."""
+    return call.runtime.tasks.peek()
 
 
 @api.operation("POST", "/_mock/faults", summary="Add a fault rule", body="mock/fault-rule",

@@ -12,11 +12,12 @@ import json
 import re
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 
 from mockserver.core.clock import iso_millis
+from mockserver.core.store import record_fields
 
 BODY_LIMIT = 64 * 1024
 
@@ -45,7 +46,7 @@ class Entry:
             return None
 
     def to_json(self) -> dict:
-        return {**asdict(self), "at": iso_millis(self.at)}
+        return {**record_fields(self), "at": iso_millis(self.at)}
 
 
 class Journal:
@@ -53,7 +54,8 @@ class Journal:
 
     def __init__(self, size: int = 1000):
         self._entries: deque[tuple[int, tuple]] = deque(maxlen=size)
-        self._ids = itertools.count(1)
+        self._last_id = 0
+        """Ids only grow, across clears too: a reader's cursor (`after`) never sees an id twice."""
         self._lock = threading.Lock()
 
     def record(self, *, at: datetime, family: str, method: str, path: str, environ: dict, request_body: bytes,
@@ -61,23 +63,35 @@ class Journal:
                fault: str | None) -> None:
         raw = (at, family, method, path, environ, request_body, status, duration_ms, response_body, operation, fault)
         with self._lock:
-            self._entries.append((next(self._ids), raw))
+            self._last_id += 1
+            self._entries.append((self._last_id, raw))
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
-    def find(self, *, family: str | None = None, method: str | None = None, path: str | None = None,
-             status: int | None = None, operation: str | None = None) -> list[Entry]:
-        """Entries oldest first; `path` is a glob (`/v2/patient-contexts/*`)."""
+    @property
+    def oldest_id(self) -> int:
+        """The id of the oldest entry held; when empty, the id the next entry gets. A reader that holds entries
+        with smaller ids knows they fell off or were cleared."""
         with self._lock:
-            raws = list(self._entries)
-        return [e for e in map(_entry, raws)
-                if (family is None or e.family == family)
-                and (method is None or e.method == method.upper())
-                and (path is None or fnmatchcase(e.path, path))
-                and (status is None or e.status == status)
-                and (operation is None or e.operation == operation)]
+            return self._entries[0][0] if self._entries else self._last_id + 1
+
+    def find(self, *, family: str | None = None, method: str | None = None, path: str | None = None,
+             status: int | None = None, operation: str | None = None, after: int | None = None,
+             limit: int | None = None) -> list[Entry]:
+        """Entries oldest first; `path` is a glob (`/v2/patient-contexts/*`); `after`: only those with a greater id
+        (a live reader's cursor, read from the new end); `limit`: only the newest that many. An entry is built only
+        for what is returned, so a live reader's poll costs what it returns, however busy the traffic was."""
+        with self._lock:
+            if after is None:
+                raws = list(self._entries)
+            else:
+                raws = list(itertools.takewhile(lambda item: item[0] > after, reversed(self._entries)))[::-1]
+        wanted = [raw for raw in raws if _matches(raw, family, method, path, status, operation)]
+        if limit is not None:
+            wanted = wanted[len(wanted) - limit:] if limit < len(wanted) else wanted
+        return [_entry(raw) for raw in wanted]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -101,6 +115,14 @@ class Journal:
 
     def summary(self) -> str:
         return "\n".join(f"  #{e.id} {e.method} {e.path} -> {e.status}" for e in self.find()) or "  (empty)"
+
+
+def _matches(item: tuple[int, tuple], family, method, path, status, operation) -> bool:
+    """The filters of `Journal.find`, on the raw material (no `Entry` is built for what is left out)."""
+    _, (_, fam, meth, pth, _, _, code, _, _, op, _) = item
+    return ((family is None or fam == family) and (method is None or meth == method.upper())
+            and (path is None or fnmatchcase(pth, path)) and (status is None or code == status)
+            and (operation is None or op == operation))
 
 
 def _entry(item: tuple[int, tuple]) -> Entry:

@@ -82,12 +82,22 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A response header an operation sets, for the document (the handler returns its value)."""
+
+    name: str
+    description: str
+    type: str = "string"
+
+
+@dataclass(frozen=True)
 class Reply:
-    """A response: a JSON schema name, or another media type described in words."""
+    """A response: a JSON schema name, or another media type described in words, and the headers it carries."""
 
     schema: str | None = None
     media_type: str = JSON
     description: str = ""
+    headers: tuple[Header, ...] = ()
 
 
 @dataclass
@@ -113,6 +123,9 @@ class Operation:
     """Rails' `before_action` that finds and authorises the record the path names: see `Api.find_first`."""
     servers: tuple[str, ...] = ()
     """The vendor's base URLs for this operation where they are not the family's (`Api.servers`)."""
+    reads_only: bool = False
+    """Its handler never changes the state, so its sessions leave the store's version as it was (declared, not
+    guessed from the method: a GET may enrol a user)."""
 
     @property
     def path_params(self) -> list[str]:
@@ -151,7 +164,7 @@ class Call:
     def backend(self, kind: type[B]) -> AbstractContextManager[B]:
         """This tenant's state of the operation's family, locked for a `with` block, typed as `kind`
         (the family's backend class), so a reader and an editor can follow a handler into its model."""
-        return self.runtime.store.session(self.operation.api.name, self.tenant)
+        return self.runtime.store.session(self.operation.api.name, self.tenant, writes=not self.operation.reads_only)
 
 
 class Api:
@@ -196,13 +209,15 @@ class Api:
                   responses: dict[int, Reply | str],
                   links: dict[int, dict] | None = None, authenticated: bool = True,
                   errors: ErrorStyle | None = None, deprecated: bool = False, auth: AuthScheme | None = None,
-                  find_first: Callable[[Call], None] | None = None, servers: tuple[str, ...] = ()):
+                  find_first: Callable[[Call], None] | None = None, servers: tuple[str, ...] = (),
+                  reads_only: bool = False):
         """Declare an endpoint. Error statuses the pipeline itself can answer are added here.
 
         `path_schemas` gives a schema to path parameters that are not plain strings (e.g. integer ids); the
         handler gets them parsed. `auth` replaces the family's scheme for this operation (e.g. an API key
         that obtains the token); `find_first` the family's hook (`Api.find_first`); `servers` the family's real
-        base URLs (`Api.servers`), for an operation the vendor serves elsewhere."""
+        base URLs (`Api.servers`), for an operation the vendor serves elsewhere; `reads_only` that the handler
+        never changes the state (`Operation.reads_only`)."""
         replies = {s: (r if isinstance(r, Reply) else Reply(r)) for s, r in responses.items()}
         if isinstance(body, str):
             body = Body(body)
@@ -230,7 +245,7 @@ class Api:
                 responses=replies,
                 links=links or {}, authenticated=scheme is not None,
                 errors=errors or self.errors, deprecated=deprecated, auth=scheme,
-                find_first=find_first or self.find_first, servers=servers,
+                find_first=find_first or self.find_first, servers=servers, reads_only=reads_only,
             ))
             return handler
 

@@ -95,8 +95,11 @@ def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict
         response: dict = {"description": reply.description or _STATUS_TEXT.get(status, str(status))}
         content = {"schema": schemas.ref(reply.schema)} if reply.schema else {}
         names += [reply.schema] if reply.schema else []
-        if status != 204:  # No Content has no media type to name
+        if status not in (204, 304):  # No Content and Not Modified have no media type to name
             response["content"] = {reply.media_type: content}
+        if reply.headers:
+            response["headers"] = {h.name: {"description": h.description, "schema": {"type": h.type}}
+                                   for h in reply.headers}
         if status in op.links:
             response["links"] = op.links[status]
         out["responses"][str(status)] = response

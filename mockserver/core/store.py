@@ -8,10 +8,14 @@ implement the same four methods by loading and saving `to_state()` under a distr
 
 from __future__ import annotations
 
+import copy
+import itertools
+import secrets
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from datetime import date
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -37,6 +41,9 @@ class MemoryStore:
         self._families: dict[str, tuple[Factory, Restorer]] = {}
         self._lock = threading.Lock()
         self._backends: dict[tuple[str, str], tuple[threading.Lock, Backend]] = {}
+        self._epoch = secrets.token_hex(4)
+        self._changes = itertools.count(1)
+        self._generation = 0
 
     def register(self, family: str, factory: Factory, restorer: Restorer) -> None:
         self._families[family] = (factory, restorer)
@@ -44,11 +51,24 @@ class MemoryStore:
     def families(self) -> list[str]:
         return list(self._families)
 
+    @property
+    def version(self) -> str:
+        """Changes whenever the state may have changed: a cheap ETag for an export (a reader that holds the export
+        of this version needs no other). Read before exporting: a change during the export gives a newer version."""
+        return f"{self._epoch}-{self._generation}"
+
+    def _changed(self) -> None:
+        self._generation = next(self._changes)  # atomic under the GIL; a later value always wins
+
     @contextmanager
-    def session(self, family: str, tenant: str) -> Iterator[Backend]:
-        """The tenant's backend for `family`, held under its lock for the `with` block."""
+    def session(self, family: str, tenant: str, *, writes: bool = True) -> Iterator[Backend]:
+        """The tenant's backend for `family`, held under its lock for the `with` block. A session that may change
+        it (`writes`, the safe default) changes the `version`, inside the lock: an export that read the version
+        before waits for the lock and so holds the change."""
         lock, backend = self._slot(family, tenant)
         with lock:
+            if writes:
+                self._changed()
             yield backend
 
     def scan(self, family: str, visit: Callable[[str, Backend], T]) -> list[T]:
@@ -64,6 +84,7 @@ class MemoryStore:
     def reset(self) -> None:
         with self._lock:
             self._backends = {}
+            self._changed()
 
     def export(self) -> dict:
         with self._lock:
@@ -89,6 +110,7 @@ class MemoryStore:
                 fresh[(family, tenant)] = (threading.Lock(), backend)
         with self._lock:
             self._backends = fresh
+            self._changed()
 
     def _slot(self, family: str, tenant: str):
         key = (family, tenant)
@@ -99,6 +121,7 @@ class MemoryStore:
                 if slot is None:
                     factory = self._families[family][0]
                     slot = self._backends[key] = (threading.Lock(), factory(self._settings(tenant, family)))
+                    self._changed()  # a new tenant shows in the export
         return slot
 
 
@@ -112,3 +135,23 @@ def unique(items: Iterable[T], key: Callable[[T], Hashable], what: str) -> dict[
             raise ValueError(f"{what} {k!r} appears twice")
         out[k] = item
     return out
+
+
+_SCALARS = (str, int, float, bool, type(None), date)  # datetime is a date
+
+
+def record_fields(record: Any) -> dict:
+    """A dataclass record's fields as a dict for `to_state()`, as `dataclasses.asdict` gives them for the flat
+    records backends keep, and about ten times faster: an export reads every record under its tenant's lock, which
+    every request of that tenant waits for. Scalars as they are; containers copied all the way down."""
+    return {name: value if isinstance(value, _SCALARS) else _copied(value) for name, value in vars(record).items()}
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return copy.deepcopy(value)

@@ -59,8 +59,8 @@ class Task:
     def finished(self) -> bool:
         return self.status in (DONE, FAILED)
 
-    def view(self) -> dict:
-        """The task object of the docs."""
+    def view(self, *, with_result: bool = True) -> dict:
+        """The task object of the docs; without `result` for a look that is not the client's poll."""
         status = self.status
         failure = self._failure() if status == FAILED else None
         last = [name for name in self.reached if name != FAILED][-1]
@@ -71,7 +71,7 @@ class Task:
             "started_at": iso(self.reached.get("STARTED", self.created)),
             "completed_at": iso(self.reached[status]) if self.finished else None,
             "status_changes_at": {name: iso(at) for name, at in self.reached.items()},
-            "result": self.outcome.result() if status == DONE else None,
+            **({"result": self.outcome.result() if status == DONE else None} if with_result else {}),
             "additional_info": {"error": failure.error, "details": failure.details} if failure else None,
         }
 
@@ -125,6 +125,22 @@ class TaskEngine:
             if task.finished and self.retention == "once":
                 del self._tasks[(tenant, task_id)]
         return task.view()
+
+    def peek(self) -> list[dict]:
+        """Every task held, oldest first, seen from outside (the console's progress bars) without being a client's
+        poll: no poll is counted, no result handed out, nothing removed under `once` retention. Realtime tasks move
+        with the clock, as a poll would move them (to the same steps at the same times); per-poll and instant ones
+        stay where the last poll left them."""
+        now = self.clock.now()
+        with self._lock:
+            self._expire(now)
+            views = []
+            for (tenant, _), task in self._tasks.items():
+                if self.timing == "realtime":
+                    self._advance(task, now)
+                views.append({**task.view(with_result=False), "tenant": tenant, "polls": task.polls,
+                              "created_at": iso(task.created)})
+        return views
 
     def finished_view(self, tenant: str, steps: list[str], result: Any) -> dict:
         """A task that is DONE at once (synchronous endpoints), pollable like any other."""

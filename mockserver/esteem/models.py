@@ -8,13 +8,13 @@ translate requests into these calls and results into JSON.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from mockserver.core.clock import Clock, iso_millis
 from mockserver.core.errors import ApiError, Forbidden, NotFound
 from mockserver.core.schemas import SchemaRegistry
-from mockserver.core.store import unique
+from mockserver.core.store import record_fields, unique
 
 FIRST_PATIENT_ID = 1049
 FIRST_GAUGE_ID = 456
@@ -308,13 +308,13 @@ class EsteemWorld:
 
     def to_state(self) -> dict:
         return {
-            "practices": [asdict(p) for p in self.practices.values()],
-            "users": [{**asdict(u), "patient_ids": sorted(u.patient_ids)} for u in self.users.values()],
-            "patients": [{**asdict(p), "date_of_birth": p.date_of_birth.isoformat(),
+            "practices": [record_fields(p) for p in self.practices.values()],
+            "users": [{**record_fields(u), "patient_ids": sorted(u.patient_ids)} for u in self.users.values()],
+            "patients": [{**record_fields(p), "date_of_birth": p.date_of_birth.isoformat(),
                           "created_at": iso_millis(p.created_at), "updated_at": iso_millis(p.updated_at)}
                          for p in self.patients.values()],
-            "gauges": [{**asdict(g), "recorded_at": iso_millis(g.recorded_at), "created_at": iso_millis(g.created_at)}
-                       for g in self.gauges.values()],
+            "gauges": [{**record_fields(g), "recorded_at": iso_millis(g.recorded_at),
+                        "created_at": iso_millis(g.created_at)} for g in self.gauges.values()],
         }
 
     @classmethod

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from mockserver.core.clock import Clock, iso
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy, random_id
 from mockserver.core.sniff import sniff_document
-from mockserver.core.store import unique
+from mockserver.core.store import record_fields, unique
 from mockserver.haidy.files import PatientFile, audio_digest, content_hash
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
@@ -162,9 +162,9 @@ class HaidyBackend:
             "overrides": dict(self.overrides),
             "patient_groups": sorted(self.patient_groups),
             "integrations": sorted(self.integrations),
-            "patient_contexts": [{**asdict(c), "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
+            "patient_contexts": [{**record_fields(c), "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
                                  for c in self.contexts.values()],
-            "files": [{**asdict(f), "uploaded_at": iso(f.uploaded_at),
+            "files": [{**record_fields(f), "uploaded_at": iso(f.uploaded_at),
                        "content": base64.b64encode(f.content).decode()} for f in self.files.values()],
         }
 

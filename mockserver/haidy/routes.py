@@ -39,6 +39,7 @@ def create_patient_context(call):
     summary="List patient contexts, filtered by external_id and patient_group",
     query="haidy/patient-context-query",
     responses={200: "haidy/patient-context-list"},
+    reads_only=True,
 )
 def list_patient_contexts(call):
     """Not in the docs, which say to "retrieve the existing patient context" after a duplicate."""
@@ -47,7 +48,7 @@ def list_patient_contexts(call):
 
 
 @api.operation("GET", "/v2/patient-contexts/{patient_context_id}", summary="Retrieve a patient context",
-               responses={200: CONTEXT, 404: ERROR})
+               responses={200: CONTEXT, 404: ERROR}, reads_only=True)
 def get_patient_context(call):
     with call.backend(HaidyBackend) as haidy:
         return haidy.patient_context(call.path["patient_context_id"]).to_json()

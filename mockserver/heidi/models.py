@@ -18,6 +18,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.data_files import data_dir
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy
+from mockserver.core.store import record_fields
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -346,10 +347,10 @@ class HeidiBackend:
         users = list(self.users.values())
         return {
             "users": [u.user.to_json() for u in users],
-            "profiles": [{**asdict(p), "owner": u.user.to_json()} for u in users for p in u.profiles.values()],
-            "sessions": [{**asdict(s), "owner": u.user.to_json(), "created_at": s.created_at.isoformat(),
+            "profiles": [{**record_fields(p), "owner": u.user.to_json()} for u in users for p in u.profiles.values()],
+            "sessions": [{**record_fields(s), "owner": u.user.to_json(), "created_at": s.created_at.isoformat(),
                           "updated_at": s.updated_at.isoformat()} for u in users for s in u.sessions.values()],
-            "accounts": [{**asdict(u.account), "linked_at": u.account.linked_at.isoformat()}
+            "accounts": [{**record_fields(u.account), "linked_at": u.account.linked_at.isoformat()}
                          for u in users if u.account is not None],
         }
 

@@ -155,3 +155,33 @@ def test_finished_view_is_done_at_once_and_pollable(clock):
     view = tasks.finished_view("t", [], {"x": 1})
     assert (view["status"], view["percentage"], view["result"]) == ("DONE", 100, {"x": 1})
     assert tasks.poll("t", view["task_id"])["result"] == {"x": 1}
+
+
+def test_a_peek_is_not_a_poll(clock):
+    """The console watches tasks between a client's polls: no poll counted, no result, nothing removed."""
+    tasks = TaskEngine(clock, timing="instant")
+    task_id = tasks.submit("t", [], lambda: {"secret": "result"}).id
+    (peeked,) = tasks.peek()
+    assert (peeked["task_id"], peeked["tenant"], peeked["status"], peeked["polls"]) == (task_id, "t", "QUEUED", 0)
+    assert "result" not in peeked and peeked["created_at"] == "2024-12-22T10:30:00Z"
+    assert tasks.poll("t", task_id)["result"] == {"secret": "result"}  # the client still gets it, once
+    assert tasks.peek() == []
+
+
+def test_a_peek_moves_realtime_tasks_as_a_poll_would(clock):
+    peeking, polling = (TaskEngine(clock, timing="realtime", duration=4.0, retention="keep") for _ in range(2))
+    seen = [engine.submit("t", DOCS, lambda: "done").id for engine in (peeking, polling)]
+    for _ in range(6):
+        clock.advance(1)
+        assert peeking.peek()[0]["status_changes_at"] == polling.poll("t", seen[1])["status_changes_at"]
+    assert peeking.poll("t", seen[0]) | {"task_id": None} == polling.poll("t", seen[1]) | {"task_id": None}
+    assert peeking.peek()[0]["status"] == "DONE" and peeking.peek()[0]["polls"] == 1
+
+
+def test_a_peek_leaves_per_poll_tasks_where_the_last_poll_left_them(clock):
+    tasks = TaskEngine(clock, timing="per-poll")
+    task_id = tasks.submit("t", DOCS, lambda: None).id
+    tasks.poll("t", task_id)
+    clock.advance(60)
+    assert [tasks.peek()[0]["status"] for _ in range(3)] == ["STARTED"] * 3
+    assert tasks.poll("t", task_id)["status"] == "DOCUMENT_DOWNLOAD_DONE"
