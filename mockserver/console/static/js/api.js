@@ -78,12 +78,12 @@ export async function call(method, url, { json, text, headers = {}, raw = false 
       await login();
       continue;
     }
-    if (!response.ok) {
+    if (!response.ok && response.status !== 304) { // 304: the caller sent If-None-Match and reads the status
       const body = await readBody(response);
       throw new ApiError(response.status, describe(body, response.status), body);
     }
     if (raw) return response;
-    if (response.status === 204) return null;
+    if (response.status === 204 || response.status === 304) return null;
     const type = response.headers.get("Content-Type") || "";
     return type.includes("json") ? response.json() : response.text();
   }

@@ -1,31 +1,58 @@
 // The request journal (GET /_mock/requests) as the views share it, and what can be read from it:
 // the tasks clients started and polled, and the coverage of the documented operations.
 
-import { get } from "./api.js";
+import { call } from "./api.js";
 
 const MIN_INTERVAL_MS = 400;
+/** A poll after the first asks for at most this many new entries: traffic faster than that skips the middle. */
+const LIVE_LIMIT = 100;
+
+export const OLDEST_HEADER = "X-Mock-Journal-Oldest";
 
 export const journal = {
   entries: [],
   version: 0,
-  signature: "",
   reveal: false,
+  fetchedReveal: false,
   fetchedAt: 0,
+  skipped: 0,
+  busy: false,
   inflight: null,
 
-  /** Fetch the journal (at most one call at a time, and not again within 400 ms); true when it changed. */
+  /**
+   * Fetch what is new (at most one call at a time, and not again within 400 ms); true when the list changed.
+   * A cursor (`after` = the newest id held) keeps each poll as small as the traffic since the last one; the
+   * answer's X-Mock-Journal-Oldest says which held entries were cleared or fell off the server's end.
+   */
   async refresh({ force = false } = {}) {
     if (this.inflight) return this.inflight;
     if (!force && Date.now() - this.fetchedAt < MIN_INTERVAL_MS) return false;
     this.inflight = (async () => {
       try {
-        const list = await get(`/_mock/requests${this.reveal ? "?reveal=true" : ""}`);
+        let changed = false;
+        if (this.reveal !== this.fetchedReveal) { // masked and revealed entries are not mixed: start over
+          this.entries = [];
+          this.fetchedReveal = this.reveal;
+          this.fetchedAt = 0;
+          this.skipped = 0;
+          changed = true;
+        }
+        const held = this.entries;
+        const after = held.length ? held[held.length - 1].id : 0;
+        const query = new URLSearchParams({ after: String(after) });
+        if (this.reveal) query.set("reveal", "true");
+        if (this.fetchedAt) query.set("limit", String(LIVE_LIMIT)); // the first fetch reads the whole journal
+        const response = await call("GET", `/_mock/requests?${query}`, { raw: true });
+        const fresh = await response.json();
+        if (held !== this.entries) return false; // forgotten meanwhile (a reset or a clear): the next poll starts over
         this.fetchedAt = Date.now();
-        const last = list.length ? list[list.length - 1].id : 0;
-        const signature = `${list.length}:${list.length ? list[0].id : 0}:${last}:${this.reveal}`;
-        if (signature === this.signature) return false;
-        this.signature = signature;
-        this.entries = list;
+        const oldest = Number(response.headers.get(OLDEST_HEADER)) || 0;
+        const gone = held.findIndex((entry) => entry.id >= oldest);
+        const kept = gone === -1 ? [] : gone === 0 ? held : held.slice(gone);
+        if (fresh.length) this.skipped += Math.max(0, fresh[0].id - Math.max(after + 1, oldest));
+        this.busy = fresh.length >= LIVE_LIMIT && query.has("limit"); // more traffic than a live view reads
+        if (!changed && kept === held && !fresh.length) return false;
+        this.entries = fresh.length ? kept.concat(fresh) : kept;
         this.version += 1;
         return true;
       } finally {
@@ -38,8 +65,9 @@ export const journal = {
   /** Forget what was fetched (after a reset or a clear): the next refresh starts over. */
   forget() {
     this.entries = [];
-    this.signature = "";
     this.fetchedAt = 0;
+    this.skipped = 0;
+    this.busy = false;
     this.version += 1;
   },
 };
@@ -82,6 +110,28 @@ export function tasksFrom(entries) {
     });
   }
   return [...tasks.values()].reverse();
+}
+
+/**
+ * The journal's tasks brought up to date with the tasks the server holds (GET /_mock/tasks, which is not a poll):
+ * a realtime task's bar moves between the client's polls. A task the journal no longer shows (cleared) is listed
+ * from the server alone; one the server no longer holds (fetched, expired) keeps what the journal last showed.
+ */
+export function withLive(tasks, live) {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  for (const held of live) {
+    const task = byId.get(held.task_id) || { id: held.task_id, created: held.created_at, operation: "" };
+    if (!byId.has(held.task_id)) {
+      byId.set(held.task_id, task);
+      tasks.unshift(task);
+    }
+    Object.assign(task, {
+      status: held.status, percentage: held.percentage, polls: held.polls, tenant: held.tenant,
+      changes: held.status_changes_at,
+      error: held.additional_info && held.additional_info.error ? held.additional_info : null,
+    });
+  }
+  return tasks.sort((a, b) => Date.parse(b.created) - Date.parse(a.created)); // newest first, as the journal's
 }
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -1,14 +1,21 @@
 // Data: the tenants and, per family, their objects, from GET /_mock/state; the tasks clients started, from the
-// journal. Export the state to a file, import one (PUT /_mock/state), reset (POST /_mock/reset).
-// The state is fetched again when the journal shows new traffic, and every few seconds for admin-side changes.
+// journal and GET /_mock/tasks. Export the state to a file, import one (PUT /_mock/state), reset (POST /_mock/reset).
+// The state is fetched again when the journal shows new traffic, and every few seconds for admin-side changes;
+// a big state (an export costs the server in proportion to the world) is fetched less often.
 
-import { call } from "../api.js";
+import { call, optional } from "../api.js";
 import { gaugeChart } from "../chart.js";
 import { errorLine, fill, h, matches, table, time } from "../dom.js";
-import { journal, tasksFrom } from "../journal.js";
+import { journal, tasksFrom, withLive } from "../journal.js";
 
 const STATE_EVERY_MS = 5000;
 const STATE_AFTER_TRAFFIC_MS = 1000;
+/**
+ * The state is fetched again no sooner than this many times the last fetch took: an export costs the server in
+ * proportion to the world and holds each tenant's lock while it is read, so a console watching a big world (a load
+ * test's) takes at most about 1% of the server's time.
+ */
+const STATE_COST_FACTOR = 100;
 const DEEP_LINK_EMAIL = "console@example.com";
 
 function section(title, id, ...content) {
@@ -32,10 +39,11 @@ function tasksSection(tasks, needle) {
   const shown = tasks.filter((t) => matches(t, needle));
   if (!shown.length) {
     return h("section", { class: "card compact", id: "tasks" }, h("strong", null, "Haidy tasks: "),
-      h("span", { class: "muted" }, needle && tasks.length ? "none matches." : "none in the journal yet."));
+      h("span", { class: "muted" }, needle && tasks.length ? "none matches." : "none yet."));
   }
   return section("Haidy tasks", "tasks",
-    h("p", { class: "muted" }, "Structuring tasks as the clients saw them: each poll of POST /v2/tasks moves the bar."),
+    h("p", { class: "muted" }, "Structuring tasks as the server holds them (GET /_mock/tasks) and as the clients saw them "
+      + "(the journal): a realtime task's bar moves with the clock; Polls counts the client's POST /v2/tasks."),
     shown.length
       ? table(["Task", "Started by", "Created", "Progress", "Polls"], shown.map((task) => h("tr", { dataset: { task: task.id } },
         h("td", null, h("code", null, task.id)), h("td", null, task.operation), h("td", null, time(task.created)),
@@ -150,6 +158,8 @@ function download(text) {
 export async function render(main, scope) {
   const problem = h("div", { class: "problem", id: "state-error" });
   const notice = h("span", { class: "muted", id: "state-notice" });
+  const pace = h("p", { class: "muted small", id: "state-pace" });
+  const busyNote = h("span", { class: "muted small", id: "state-busy" });
   const search = h("input", { type: "search", id: "search", placeholder: "Search by name or id", size: 32 });
   const fileInput = h("input", { type: "file", id: "import-file", accept: "application/json,.json" });
   const tasksHolder = h("div", { id: "tasks-holder" });
@@ -158,11 +168,16 @@ export async function render(main, scope) {
   let stateText = null;
   let state = null;
   let stateAt = 0;
+  let stateCost = 0;
+  let stateTag = null;
   let journalSeen = -1;
   let lastEntry = 0;
   let changes = false;
+  let live = [];
+  let liveText = "[]";
 
-  const drawTasks = () => fill(tasksHolder, tasksSection(tasksFrom(journal.entries), search.value.trim().toLowerCase()));
+  const drawTasks = () => fill(tasksHolder,
+    tasksSection(withLive(tasksFrom(journal.entries), live), search.value.trim().toLowerCase()));
   const draw = () => {
     searched = search.value;
     const needle = search.value.trim().toLowerCase();
@@ -182,18 +197,36 @@ export async function render(main, scope) {
   };
 
   const loadState = async () => {
-    const response = await call("GET", "/_mock/state", { raw: true });
+    const asked = Date.now();
+    const response = await call("GET", "/_mock/state", { raw: true, headers: stateTag ? { "If-None-Match": stateTag } : {} });
+    stateAt = Date.now();
+    if (response.status === 304) return false; // nothing changed: it cost the server next to nothing
     const text = await response.text();
     stateAt = Date.now();
+    stateCost = stateAt - asked;
+    stateTag = response.headers.get("ETag");
+    const every = Math.max(STATE_EVERY_MS, STATE_COST_FACTOR * stateCost);
+    fill(pace, every > STATE_EVERY_MS
+      ? `The state is large (${stateCost} ms to export): it is read again every ${Math.round(every / 1000)} s, to spare the server.`
+      : "");
     if (text === stateText) return false;
     stateText = text;
     state = JSON.parse(text);
     return true;
   };
 
+  const loadTasks = async () => { // true when they changed
+    const tasks = await optional("/_mock/tasks", []);
+    const text = JSON.stringify(tasks);
+    if (text === liveText) return false;
+    [live, liveText] = [tasks, text];
+    return true;
+  };
+
   const refresh = async ({ force = false } = {}) => {
     await journal.refresh({ force });
-    const traffic = journal.version !== journalSeen;
+    const tasksMoved = await loadTasks();
+    const traffic = journal.version !== journalSeen || tasksMoved;
     journalSeen = journal.version;
     const newest = journal.entries.length ? journal.entries[journal.entries.length - 1].id : 0;
     // Calls that may change data (and GET /jwt, which adds a Heidi API user) fetch the state again, at most every
@@ -201,7 +234,10 @@ export async function render(main, scope) {
     if (journal.entries.some((e) => e.id > lastEntry && (e.method !== "GET" || e.path.endsWith("/jwt")))) changes = true;
     lastEntry = newest;
     const since = Date.now() - stateAt;
-    const due = force || since >= STATE_EVERY_MS || (changes && since >= STATE_AFTER_TRAFFIC_MS);
+    // Under traffic faster than the live view reads (a load test), the state waits until it calms or Refresh.
+    const due = force || (!journal.busy && (since >= Math.max(STATE_EVERY_MS, STATE_COST_FACTOR * stateCost)
+      || (changes && since >= Math.max(STATE_AFTER_TRAFFIC_MS, STATE_COST_FACTOR * stateCost))));
+    fill(busyNote, journal.busy ? "Heavy traffic: the data is read again when it calms down, or with Refresh." : "");
     let stateChanged = false;
     if (due) {
       changes = false;
@@ -223,6 +259,8 @@ export async function render(main, scope) {
     await refresh({ force: true });
   };
 
+  const refreshButton = h("button", { type: "button", id: "refresh" }, "Refresh");
+  refreshButton.addEventListener("click", () => refresh({ force: true }).catch((error) => fill(problem, errorLine(error.message))));
   const exportButton = h("button", { type: "button", id: "export" }, "Export state");
   const importButton = h("button", { type: "button", id: "import" }, "Import state");
   const resetButton = h("button", { type: "button", id: "reset", class: "danger" }, "Reset everything");
@@ -267,8 +305,8 @@ export async function render(main, scope) {
 
   main.append(h("h1", null, "Data"),
     h("div", { class: "toolbar card", id: "state-tools" },
-      search, " ", exportButton, " ", h("label", null, "State file ", fileInput), " ", importButton, " ", resetButton, " ", notice,
-      problem),
+      search, " ", refreshButton, " ", exportButton, " ", h("label", null, "State file ", fileInput), " ", importButton, " ", resetButton, " ", notice,
+      problem, pace, busyNote),
     tasksHolder, tenantsHolder);
   await refresh({ force: true });
   scope.every(1000, refresh);

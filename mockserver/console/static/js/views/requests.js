@@ -97,7 +97,8 @@ export async function render(main, scope) {
     const keep = filterOf({ family: values.family, method: values.method, path: values.path || "", status: values.status || "" });
     const visible = journal.entries.filter(keep).reverse();
     fill(rows, visible.map(rowFor));
-    fill(count, `${visible.length} of ${journal.entries.length} requests in the journal, newest first`);
+    fill(count, `${visible.length} of ${journal.entries.length} requests in the journal, newest first`
+      + (journal.skipped ? `; ${journal.skipped} not shown: the traffic outran the live view` : ""));
     if (selected !== null && !journal.entries.some((e) => e.id === selected)) {
       selected = null;
       fill(side, h("p", { class: "muted" }, "That request is no longer in the journal."));
