@@ -1,15 +1,17 @@
-"""HTTP benchmark: mockserver against Prism, against bare Flask, and on granian against waitress.
+"""HTTP benchmark: mockserver against Prism, against bare Flask, on granian against waitress, and with consoles open.
 
 Not a test: DESIGN.md asks for performance to be measured by a script beside the code, never by
 a timed test. The script installs its tools if they are missing (wrk from apt; Prism from npm,
 pinned in benchmarks/package.json), starts each server alone on a free loopback port (on a
 two-core machine two servers under load would measure each other), drives it with wrk from a
 separate process, prints a table and the ratios against their targets, and rewrites
-docs/performance.md with them.
+docs/performance.md with them. Two of the mockserver runs have simulated web consoles open all along
+(benchmarks/console_load.py, threads of this script): an open console must not slow the API.
 
-    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--warmup 2]
+    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--warmup 2] [--consoles 5]
 
-Exit status 1 if any measured run saw a non-2xx answer or a socket error (those numbers are void),
+Exit status 1 if any measured run saw a non-2xx answer or a socket error, or a console a non-2xx answer or an
+error (those numbers are void),
 2 if a server or tool failed, 130 on Ctrl-C; the servers are stopped in every case.
 """
 
@@ -30,12 +32,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
+
+from console_load import (
+    ENDPOINTS,
+    JOURNAL,
+    JOURNAL_POLL_MS,
+    LIVE_LIMIT,
+    STATE,
+    STATE_AFTER_TRAFFIC_MS,
+    STATE_COST_FACTOR,
+    STATE_EVERY_MS,
+    ConsoleLoad,
+    Figures,
+)
 
 import mockserver.harness.server
 
@@ -57,7 +72,14 @@ CONTEXTS = "/v2/patient-contexts/"
 KINDS = ("create", "get")
 MS, MS_QUIET, MS_WAITRESS, BARE, BARE_WAITRESS, PRISM_KEY = (
     "mockserver-granian", "mockserver-no-access-log", "mockserver-waitress", "bare-granian", "bare-waitress", "prism")
+MS_CONSOLES = {"requests": "mockserver-consoles-requests", "data": "mockserver-consoles-data"}
 """Server keys: file names in benchmarks/.work/ and what the ratios refer to."""
+CONSOLES = 5
+"""Simulated open consoles on each of the MS_CONSOLES servers (--consoles): the issue's "5 consoles open"."""
+VIEW_TITLES = {"requests": "Requests", "data": "Data"}
+"""The console views the simulated consoles show, as the console's navigation names them."""
+CONSOLE_TARGET = 0.90
+"""Throughput with consoles open over none: "within noise" (identical wrk runs here differ by 10-20%)."""
 THREADS = inspect.signature(mockserver.harness.server.serve).parameters["threads"].default
 """mockserver's request threads; every Python server here gets the same number."""
 QUIET_PERCENT = 25.0
@@ -78,20 +100,26 @@ def create_body(external_id: str) -> bytes:
 @dataclass(frozen=True)
 class Server:
     """A server under test. `argv` has a {port} placeholder; `path` is a bare route for both kinds,
-    None for the Haidy API (creates to CONTEXTS, gets of a context created first)."""
+    None for the Haidy API (creates to CONTEXTS, gets of a context created first); `consoles`: (count, view)
+    of the simulated consoles open during its runs, or None."""
 
     key: str
     label: str
     argv: tuple[str, ...]
     path: str | None = None
+    consoles: tuple[int, str] | None = None
 
 
-def servers(openapi: Path, prism_version: str) -> list[Server]:
+def servers(openapi: Path, prism_version: str, consoles: int) -> list[Server]:
+    """`consoles` 0 leaves out the servers with consoles open."""
     ms = (str(MOCKSERVER), "serve", "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
     bare = (sys.executable, str(BENCH / "bare_app.py"), "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
+    with_consoles = [Server(key, f"mockserver (granian), {consoles} consoles on {VIEW_TITLES[view]}", ms,
+                            consoles=(consoles, view)) for view, key in MS_CONSOLES.items()] if consoles else []
     return [
         Server(MS, "mockserver (granian)", ms),
         Server(MS_QUIET, "mockserver (granian, --no-access-log)", ms + ("--no-access-log",)),
+        *with_consoles,
         Server(MS_WAITRESS, "mockserver (waitress)", ms + ("--server", "waitress")),
         Server(BARE, "bare Flask (granian)", bare + ("--server", "granian"), path="/bare"),
         Server(BARE_WAITRESS, "bare Flask (waitress)", bare + ("--server", "waitress"), path="/bare"),
@@ -122,10 +150,19 @@ RATIOS = (
 )
 
 
+def console_ratios(runs: list[Run]) -> list[Ratio]:
+    """With consoles open over none, per console server measured (none with --consoles 0)."""
+    with_consoles = {r.server.key: r.server for r in runs if r.server.consoles}
+    return [Ratio(f"mockserver with {server.consoles[0]} consoles on {VIEW_TITLES[server.consoles[1]]} / none, "
+                  f"{kind}s", (server.key, kind), (MS, kind), CONSOLE_TARGET)
+            for server in with_consoles.values() for kind in KINDS]
+
+
 @dataclass(frozen=True)
 class Run:
     """One measured wrk run. `other_cpu`: CPU used meanwhile by anything but the server, wrk and
-    this script, in % of one core (kernel network time no process is charged for lands here too)."""
+    this script, in % of one core (kernel network time no process is charged for lands here too);
+    `consoles`: what the simulated consoles did meanwhile, on a server with consoles."""
 
     server: Server
     kind: str
@@ -137,10 +174,12 @@ class Run:
     non_2xx: int
     socket_errors: int
     other_cpu: float
+    consoles: Figures | None = None
 
     @property
     def valid(self) -> bool:
-        return 200 <= self.status < 300 and self.requests > 0 and self.non_2xx == 0 and self.socket_errors == 0
+        return (200 <= self.status < 300 and self.requests > 0 and self.non_2xx == 0 and self.socket_errors == 0
+                and (self.consoles is None or self.consoles.valid))
 
 
 # Tools ------------------------------------------------------------------------------------------
@@ -261,7 +300,8 @@ def session_pids(sid: int) -> list[int]:
 
 
 def cpu_seconds(sid: int) -> tuple[float, float]:
-    """CPU seconds used so far by (the whole machine, us: this script, its waited children and the server)."""
+    """CPU seconds used so far by (the whole machine, us: this script, its waited children and the server).
+    RUSAGE_SELF counts all of this script's threads, so the simulated consoles' CPU is ours, not "other"."""
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
     machine = (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
@@ -342,34 +382,53 @@ def parse_wrk(text: str) -> dict[str, float]:
     }
 
 
+def open_consoles(server: Server, base: str) -> AbstractContextManager[ConsoleLoad | None]:
+    """The server's simulated consoles, open until the context ends; nothing for a server without."""
+    if server.consoles is None:
+        return nullcontext()
+    count, view = server.consoles
+    log(f"{server.label}: opening {count} simulated consoles on the {VIEW_TITLES[view]} view")
+    return ConsoleLoad(base, count, view)
+
+
 def measure(server: Server, args: argparse.Namespace) -> list[Run]:
     """Both kinds against one server. A run that other processes disturbed is repeated (at most
-    ATTEMPTS in all) and the least disturbed one kept; the table shows how disturbed it was."""
+    ATTEMPTS in all) and the least disturbed one kept; the table shows how disturbed it was.
+    The server's consoles, if any, are open from after the probe until its last run ends."""
     runs = []
     with running(server) as (base, sid):
-        for kind, (url, status) in probe(base, server).items():
-            best = None
-            for attempt in range(ATTEMPTS):
-                run = measure_once(server, kind, url, status, sid, args, f"run{attempt}")
-                best = run if best is None or run.other_cpu < best.other_cpu else best
-                if best.other_cpu < QUIET_PERCENT:
-                    break
-            runs.append(best)
+        probes = probe(base, server)
+        with open_consoles(server, base) as consoles:
+            for kind, (url, status) in probes.items():
+                best = None
+                for attempt in range(ATTEMPTS):
+                    run = measure_once(server, kind, url, status, sid, args, f"run{attempt}", consoles)
+                    best = run if best is None or run.other_cpu < best.other_cpu else best
+                    if best.other_cpu < QUIET_PERCENT:
+                        break
+                runs.append(best)
     return runs
 
 
 def measure_once(server: Server, kind: str, url: str, status: int, sid: int, args: argparse.Namespace,
-                 label: str) -> Run:
-    """Wait for quiet, warm up, then one measured wrk run; its raw report stays in WORK."""
+                 label: str, consoles: ConsoleLoad | None = None) -> Run:
+    """Wait for quiet, warm up, then one measured wrk run; its raw report stays in WORK. What the consoles
+    did before the measured run is dropped: their figures cover the same seconds as wrk's."""
     wait_until_quiet(sid, args.quiet_wait)
     log(f"{server.label}: {kind}s, {args.warmup} s warm-up + {args.duration} s")
     wrk(url, kind, args.warmup, f"warmup-{label}")
+    if consoles:
+        consoles.take()
     before, started = cpu_seconds(sid), time.monotonic()
     report = wrk(url, kind, args.duration, label)
     other = other_cpu_percent(before, cpu_seconds(sid), time.monotonic() - started)
+    figures = consoles.take() if consoles else None
     (WORK / f"{server.key}-{kind}-{label}.wrk.txt").write_text(report)
-    run = Run(server, kind, status, other_cpu=other, **parse_wrk(report))
+    run = Run(server, kind, status, other_cpu=other, consoles=figures, **parse_wrk(report))
     log(f"  {run.rps:.0f} req/s, {run.non_2xx} non-2xx, {run.socket_errors} socket errors, other CPU {other:.0f}%")
+    if figures:
+        log(f"  consoles: {figures.per_second:.1f} requests/s, {figures.non_2xx} non-2xx, {figures.errors} errors"
+            + "".join(f"\n    {problem}" for problem in figures.problems))
     return run
 
 
@@ -389,12 +448,33 @@ def results_table(runs: list[Run]) -> list[str]:
     return rows
 
 
+def consoles_table(runs: list[Run]) -> list[str]:
+    """Per run with consoles open: what they asked for, per endpoint, during the seconds wrk measured."""
+    rows = ["| server | during | endpoint | requests | per s | mean ms | max ms | KB received | non-2xx | errors |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        if r.consoles is None:
+            continue
+        what, figures = "creates" if r.kind == "create" else "gets", r.consoles
+        for name in ENDPOINTS:
+            e = figures.endpoints.get(name)
+            if e:
+                shown = f"{name}?after=" if name == JOURNAL else name
+                rows.append(f"| {r.server.label} | {what} | GET {shown} | {e.requests} "
+                            f"| {e.requests / figures.seconds:.1f} | {e.mean_ms:.1f} | {e.max_ms:.1f} "
+                            f"| {e.bytes / 1000:.0f} | {e.non_2xx} | {e.errors} |")
+        rows.append(f"| {r.server.label} | {what} | all | {figures.requests} | {figures.per_second:.1f} | | "
+                    f"| {sum(e.bytes for e in figures.endpoints.values()) / 1000:.0f} | {figures.non_2xx} "
+                    f"| {figures.errors} |")
+    return rows
+
+
 def ratio_rows(runs: list[Run]) -> list[tuple[Ratio, float, str]]:
     """(ratio, value, verdict): PASS/FAIL against the target, INVALID if either run saw errors,
     qualified when other processes were busy during either run (then the ratio may be off either way)."""
     by_key = {(r.server.key, r.kind): r for r in runs}
     rows = []
-    for ratio in RATIOS:
+    for ratio in (*RATIOS, *console_ratios(runs)):
         top, bottom = by_key[ratio.numerator], by_key[ratio.denominator]
         value = top.rps / bottom.rps
         if not (top.valid and bottom.valid):
@@ -424,11 +504,14 @@ def interpretation(runs: list[Run]) -> list[str]:
     def times(key: str, other: str, kind: str) -> float:
         return run[key, kind].rps / run[other, kind].rps
 
-    invalid = [f"{r.server.label} {r.kind}s" for r in runs if not r.valid]
+    invalid = [f"{r.server.label} {r.kind}s" + (f" (consoles: {r.consoles.non_2xx} non-2xx, {r.consoles.errors} errors)"
+                                                 if r.consoles and not r.consoles.valid else "")
+               for r in runs if not r.valid]
     busy = [f"{r.server.label} {r.kind}s ({r.other_cpu:.0f}%)" for r in runs if r.other_cpu >= QUIET_PERCENT]
     lines = [
         f"Void because of errors: {', '.join(invalid)}." if invalid
-        else "Every run answered only 2xx, without socket errors, so all numbers count.",
+        else "Every run answered only 2xx, without socket errors, so all numbers count"
+        + (" (the consoles' requests too)." if any(r.consoles for r in runs) else "."),
         "A granian worker runs Python for one request at a time (the GIL), so 1/throughput is roughly "
         "the server's time per request, and the difference to bare Flask is what mockserver adds: its own "
         "work, and its threads waiting for each other's locks.",
@@ -447,6 +530,7 @@ def interpretation(runs: list[Run]) -> list[str]:
         f"granian serves mockserver at {times(MS, MS_WAITRESS, 'get'):.2f}x waitress's rate for gets and "
         f"{times(MS, MS_WAITRESS, 'create'):.2f}x for creates; bare Flask at {times(BARE, BARE_WAITRESS, 'get'):.2f}x "
         f"for gets.",
+        *console_sentences(runs),
         f"Other processes used {QUIET_PERCENT:.0f}% of a core or more during: {', '.join(busy)}; those numbers "
         f"are low by an unknown amount and ratios with them unreliable; repeat on a quiet machine." if busy
         else f"No other process used {QUIET_PERCENT:.0f}% of a core during any run.",
@@ -454,6 +538,35 @@ def interpretation(runs: list[Run]) -> list[str]:
         "within one run, and repeat the run before drawing a conclusion from a single one.",
     ]
     return lines
+
+
+def console_sentences(runs: list[Run]) -> list[str]:
+    """What the simulated consoles cost the API, per console server measured; none with --consoles 0."""
+    run = {(r.server.key, r.kind): r for r in runs}
+    lines = []
+    for server in {r.server.key: r.server for r in runs if r.server.consoles}.values():
+        (count, view), creates, gets = server.consoles, run[server.key, "create"], run[server.key, "get"]
+        both = creates.consoles, gets.consoles
+        polls = sum(f.requests for f in both) / sum(f.seconds for f in both)
+        line = (f"With {count} consoles on the {VIEW_TITLES[view]} view mockserver did "
+                f"{creates.rps / run[MS, 'create'].rps:.0%} of the creates and {gets.rps / run[MS, 'get'].rps:.0%} "
+                f"of the gets per second it did with none; the consoles made {polls:.1f} requests/s in all, and "
+                f"their journal poll took {_mean_ms(creates, JOURNAL):.1f} ms on average during creates, "
+                f"{_mean_ms(gets, JOURNAL):.1f} ms during gets")
+        if view == "data":
+            line += (f"; the state export {_mean_ms(creates, STATE):.1f} ms during creates (the world growing), "
+                     f"{_mean_ms(gets, STATE):.1f} ms during gets")
+        lines.append(line + ".")
+    if lines:
+        lines.append(f"Identical wrk runs on this virtual machine differ by 10-20% in throughput, so a ratio with "
+                     f"consoles open over none is within noise of 1 from about {CONSOLE_TARGET:.2f} (the target) up; "
+                     f"only a lower one, repeated, would show that open consoles slow the API.")
+    return lines
+
+
+def _mean_ms(run: Run, endpoint: str) -> float:
+    found = run.consoles.endpoints.get(endpoint) if run.consoles else None
+    return found.mean_ms if found else 0.0
 
 
 def machine() -> dict[str, str]:
@@ -475,9 +588,41 @@ def machine() -> dict[str, str]:
     }
 
 
+def consoles_method(runs: list[Run]) -> list[str]:
+    """The Method line on the simulated consoles, when this run had any."""
+    counts = {r.server.consoles[0] for r in runs if r.server.consoles}
+    if not counts:
+        return []
+    count = max(counts)
+    return [
+        f"- consoles: {count} simulated open web consoles (`benchmarks/console_load.py`), all on one view, open "
+        "during every warm-up and run of the servers \"with consoles\": threads of this script, one keep-alive "
+        "connection each, making the admin API calls of the console's JavaScript on its schedule. `GET "
+        "/_mock/health` when a console opens; Requests view: `GET /_mock/requests?after=<last id>&limit="
+        f"{LIVE_LIMIT}` (the first without a limit) {JOURNAL_POLL_MS} ms after the previous poll ended; Data view: "
+        f"that poll, then `GET /_mock/tasks`, and `GET /_mock/state` every {STATE_EVERY_MS} ms, or after "
+        f"data-changing traffic once {STATE_AFTER_TRAFFIC_MS} ms have passed, and either way no sooner than "
+        f"{STATE_COST_FACTOR} times the last full export's duration, with that export's ETag as If-None-Match "
+        "(a 304 when nothing changed), and not while the last journal poll came back full (more traffic than a "
+        "live view reads: the console waits for calm or its Refresh button). A simulation, not browsers: on "
+        f"{len(os.sched_getaffinity(0))} CPUs {count} Chromiums would spend them on their own rendering, and the "
+        "benchmark would measure that, not the server. The consoles' CPU counts as this script's, not as other "
+        "CPU; a console's non-2xx answer (but a 304 to its conditional GET) or failed request makes the run void.",
+    ]
+
+
 def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], started: datetime) -> None:
     prism = next(run.server.label for run in runs if run.server.key == PRISM_KEY)
     statuses = {run.kind: run.status for run in runs if run.server.key == PRISM_KEY}
+    consoles = [
+        "## Consoles during the runs",
+        "",
+        "What the simulated consoles asked for during the seconds wrk measured (warm-up left out); latency from "
+        "sending the request to its last byte.",
+        "",
+        *consoles_table(runs),
+        "",
+    ] if any(run.consoles for run in runs) else []
     lines = [
         "# Performance",
         "",
@@ -496,7 +641,8 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         f"alone on a free loopback port, one after the other: {len(runs)} runs of {args.warmup} + "
         f"{args.duration} s, each after waiting up to {args.quiet_wait} s for a quiet machine and repeated "
         f"(up to {ATTEMPTS} times in all) if other processes got busy during it. Server logs and the raw wrk "
-        "reports are kept in `benchmarks/.work/`.",
+        f"reports are kept in `benchmarks/.work/`. `--consoles N` sets how many consoles the two servers with "
+        f"consoles have open (default {CONSOLES}; 0 leaves those servers out).",
         "",
         "## Method",
         "",
@@ -518,6 +664,7 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         "- other CPU: CPU time used during the run by anything but the server, wrk and this script, in % of "
         f"one core; kernel network work that no process is charged for counts there too. From "
         f"{QUIET_PERCENT:.0f}% on, the run is marked as made on a busy machine.",
+        *consoles_method(runs),
         "",
         "## Machine",
         "",
@@ -528,6 +675,7 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         "",
         *results_table(runs),
         "",
+        *consoles,
         "## Ratios",
         "",
         *ratios_table(runs),
@@ -550,9 +698,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--quiet-wait", type=int, default=60,
                         help="at most this many seconds to wait for other processes to go quiet before a run")
+    parser.add_argument("--consoles", type=int, default=CONSOLES,
+                        help=f"simulated open consoles in the runs with consoles (default {CONSOLES}; 0: no such runs)")
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 1 or args.quiet_wait < 0:
-        parser.error("--duration and --warmup must be at least 1, --quiet-wait at least 0")
+    if args.duration < 1 or args.warmup < 1 or args.quiet_wait < 0 or args.consoles < 0:
+        parser.error("--duration and --warmup must be at least 1, --quiet-wait and --consoles at least 0")
     return args
 
 
@@ -567,7 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     started, facts = datetime.now(UTC), machine()
     runs = []
     try:
-        for server in servers(dump_openapi(), prism_version):
+        for server in servers(dump_openapi(), prism_version, args.consoles):
             runs += measure(server, args)
     except KeyboardInterrupt:
         log("interrupted; servers stopped, nothing written")
@@ -575,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:
         log(f"aborted, servers stopped, nothing written: {error} {getattr(error, 'stderr', None) or ''}")
         return 2
-    print("\n".join(results_table(runs) + [""] + ratios_table(runs)))
+    tables = results_table(runs) + [""] + (consoles_table(runs) + [""] if any(r.consoles for r in runs) else [])
+    print("\n".join(tables + ratios_table(runs)))
     write_doc(runs, args, facts, started)
     log(f"wrote {DOC.relative_to(ROOT)}")
     return 0 if all(run.valid for run in runs) else 1
