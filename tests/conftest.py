@@ -1,7 +1,15 @@
+import signal
+
 import pytest
 
 from mockserver import Config, create_app
 from tests.support import Served
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # A shell that starts pytest in the background (`make test &`, `nohup`) ignores Ctrl-C for it, and every server
+    # a test starts would inherit that and never stop on the Ctrl-C the tests send: a handler of our own is not
+    # inherited, so they start with the default one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -50,7 +50,8 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [str(executable), "serve", "--port", str(self.port), *args], cwd=cwd,
-            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env={"PYTHONFAULTHANDLER": "1", **os.environ, **(env or {})}, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:
@@ -76,9 +77,13 @@ class Served:
             self.proc.send_signal(signal.SIGINT)
         try:
             output, _ = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            output, _ = self.proc.communicate()
+        except subprocess.TimeoutExpired:  # stuck: SIGABRT makes faulthandler print every thread's stack first
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                output, _ = self.proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                output, _ = self.proc.communicate()
         return self.proc.returncode, output
 
 
