@@ -12,7 +12,6 @@ from flask import Response, request
 from mockserver import __version__
 from mockserver.control import overview
 from mockserver.control.faults import FaultRule
-from mockserver.control.journal import masked
 from mockserver.core.auth import ADMIN_AUTH, ADMIN_COOKIE
 from mockserver.core.clock import iso
 from mockserver.core.declaration import Api, Header, Reply
@@ -109,9 +108,9 @@ def list_requests(call):
     says token, key, secret, password, auth, cookie or credential) are masked to a hint unless `reveal=true`."""
     reveal = call.query.pop("reveal", False)
     journal = call.runtime.journal
-    entries = [entry.to_json() for entry in journal.find(**call.query)]
+    entries = [entry.to_json() if reveal else entry.masked_json for entry in journal.find(**call.query)]
     oldest = journal.oldest_id  # read after the entries: a clear in between drops them, as it should
-    return (entries if reveal else [masked(entry) for entry in entries]), 200, {JOURNAL_OLDEST.name: str(oldest)}
+    return entries, 200, {JOURNAL_OLDEST.name: str(oldest)}
 
 
 @api.operation("DELETE", "/_mock/requests", summary="Empty the request journal", responses={200: "mock/ack"})

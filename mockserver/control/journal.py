@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import cached_property
 
 from mockserver.core.clock import iso_millis
 from mockserver.core.store import record_fields
@@ -48,12 +49,18 @@ class Entry:
     def to_json(self) -> dict:
         return {**record_fields(self), "at": iso_millis(self.at)}
 
+    @cached_property
+    def masked_json(self) -> dict:
+        """`to_json()` with its credentials masked (`masked`), made once: the admin API's default answer."""
+        return masked(self.to_json())
+
 
 class Journal:
     """Thread-safe ring of `Entry`s with filters and assertion helpers."""
 
     def __init__(self, size: int = 1000):
-        self._entries: deque[tuple[int, tuple]] = deque(maxlen=size)
+        self._entries: deque[list] = deque(maxlen=size)
+        """[id, raw material, the `Entry` once someone read it]: live readers (five consoles) build each once."""
         self._last_id = 0
         """Ids only grow, across clears too: a reader's cursor (`after`) never sees an id twice."""
         self._lock = threading.Lock()
@@ -64,7 +71,7 @@ class Journal:
         raw = (at, family, method, path, environ, request_body, status, duration_ms, response_body, operation, fault)
         with self._lock:
             self._last_id += 1
-            self._entries.append((self._last_id, raw))
+            self._entries.append([self._last_id, raw, None])
 
     def clear(self) -> None:
         with self._lock:
@@ -117,16 +124,23 @@ class Journal:
         return "\n".join(f"  #{e.id} {e.method} {e.path} -> {e.status}" for e in self.find()) or "  (empty)"
 
 
-def _matches(item: tuple[int, tuple], family, method, path, status, operation) -> bool:
+def _matches(item: list, family, method, path, status, operation) -> bool:
     """The filters of `Journal.find`, on the raw material (no `Entry` is built for what is left out)."""
-    _, (_, fam, meth, pth, _, _, code, _, _, op, _) = item
+    _, fam, meth, pth, _, _, code, _, _, op, _ = item[1]
     return ((family is None or fam == family) and (method is None or meth == method.upper())
             and (path is None or fnmatchcase(pth, path)) and (status is None or code == status)
             and (operation is None or op == operation))
 
 
-def _entry(item: tuple[int, tuple]) -> Entry:
-    number, (at, family, method, path, environ, body, status, duration, answer, operation, fault) = item
+def _entry(item: list) -> Entry:
+    """The item's `Entry`, built on first read and kept (two readers racing build it twice, harmlessly)."""
+    if item[2] is None:
+        item[2] = _build(item[0], item[1])
+    return item[2]
+
+
+def _build(number: int, raw: tuple) -> Entry:
+    at, family, method, path, environ, body, status, duration, answer, operation, fault = raw
     return Entry(id=number, at=at, family=family, method=method, path=path, query=environ.get("QUERY_STRING", ""),
                  status=status, duration_ms=duration, request_headers=_headers(environ),
                  request_body=body[:BODY_LIMIT].decode("utf-8", "replace"),
