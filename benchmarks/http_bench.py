@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import HTTPError
@@ -175,6 +175,8 @@ class Run:
     socket_errors: int
     other_cpu: float
     consoles: Figures | None = None
+    rounds: tuple[float, ...] = ()
+    """With --rounds: the req/s of every round, in order; this run is the median one (`median_runs`)."""
 
     @property
     def valid(self) -> bool:
@@ -391,7 +393,7 @@ def open_consoles(server: Server, base: str) -> AbstractContextManager[ConsoleLo
     return ConsoleLoad(base, count, view)
 
 
-def measure(server: Server, args: argparse.Namespace) -> list[Run]:
+def measure(server: Server, args: argparse.Namespace, round_label: str = "") -> list[Run]:
     """Both kinds against one server. A run that other processes disturbed is repeated (at most
     ATTEMPTS in all) and the least disturbed one kept; the table shows how disturbed it was.
     The server's consoles, if any, are open from after the probe until its last run ends."""
@@ -402,7 +404,7 @@ def measure(server: Server, args: argparse.Namespace) -> list[Run]:
             for kind, (url, status) in probes.items():
                 best = None
                 for attempt in range(ATTEMPTS):
-                    run = measure_once(server, kind, url, status, sid, args, f"run{attempt}", consoles)
+                    run = measure_once(server, kind, url, status, sid, args, f"{round_label}run{attempt}", consoles)
                     best = run if best is None or run.other_cpu < best.other_cpu else best
                     if best.other_cpu < QUIET_PERCENT:
                         break
@@ -438,13 +440,33 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def median_runs(runs: list[Run]) -> list[Run]:
+    """Per (server, kind), over the rounds, the run with the median req/s (the lower one of an even count), or an
+    invalid one if any round's was, carrying every round's req/s; in the order the servers ran."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.server.key, run.kind), []).append(run)
+    chosen = []
+    for group in groups.values():
+        ranked = sorted(group, key=lambda run: run.rps)
+        pick = next((run for run in group if not run.valid), ranked[(len(ranked) - 1) // 2])
+        chosen.append(replace(pick, rounds=tuple(run.rps for run in group)))
+    return chosen
+
+
+def _spread(values: tuple[float, ...], digits: int) -> str:
+    return f"{min(values):.{digits}f}-{max(values):.{digits}f}" if len(values) > 1 else "-"
+
+
 def results_table(runs: list[Run]) -> list[str]:
-    rows = ["| server | requests | status | req/s | p50 ms | p99 ms | non-2xx | socket errors | other CPU | valid |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    rows = ["| server | requests | status | req/s | over the rounds | p50 ms | p99 ms | non-2xx | socket errors "
+            "| other CPU | valid |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         what = "creates (POST)" if r.kind == "create" else "gets (GET)"
-        rows.append(f"| {r.server.label} | {what} | {r.status} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-                    f"| {r.non_2xx} | {r.socket_errors} | {r.other_cpu:.0f}% | {'yes' if r.valid else 'NO'} |")
+        rows.append(f"| {r.server.label} | {what} | {r.status} | {r.rps:.0f} | {_spread(r.rounds, 0)} "
+                    f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.socket_errors} | {r.other_cpu:.0f}% "
+                    f"| {'yes' if r.valid else 'NO'} |")
     return rows
 
 
@@ -470,8 +492,9 @@ def consoles_table(runs: list[Run]) -> list[str]:
 
 
 def ratio_rows(runs: list[Run]) -> list[tuple[Ratio, float, str]]:
-    """(ratio, value, verdict): PASS/FAIL against the target, INVALID if either run saw errors,
-    qualified when other processes were busy during either run (then the ratio may be off either way)."""
+    """(ratio, value, verdict): of the medians over the rounds; PASS/FAIL against the target, INVALID if either
+    run saw errors, qualified when other processes were busy during either run (then the ratio may be off either
+    way)."""
     by_key = {(r.server.key, r.kind): r for r in runs}
     rows = []
     for ratio in (*RATIOS, *console_ratios(runs)):
@@ -490,10 +513,14 @@ def ratio_rows(runs: list[Run]) -> list[tuple[Ratio, float, str]]:
 
 
 def ratios_table(runs: list[Run]) -> list[str]:
-    rows = ["| ratio (requests/s) | value | target | verdict |", "|---|---:|---:|---|"]
+    """Each ratio of the medians, and the ratios round by round (the same round's runs), for the noise."""
+    by_key = {(r.server.key, r.kind): r for r in runs}
+    rows = ["| ratio (requests/s) | value | round by round | target | verdict |", "|---|---:|---:|---:|---|"]
     for ratio, value, verdict in ratio_rows(runs):
+        top, bottom = by_key[ratio.numerator], by_key[ratio.denominator]
+        per_round = tuple(a / b for a, b in zip(top.rounds, bottom.rounds, strict=False))
         target = f">= {ratio.target:.2f}x" if ratio.target is not None else "-"
-        rows.append(f"| {ratio.label} | {value:.2f}x | {target} | {verdict} |")
+        rows.append(f"| {ratio.label} | {value:.2f}x | {_spread(per_round, 2)} | {target} | {verdict} |")
     return rows
 
 
@@ -641,12 +668,17 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         "",
         "```sh",
         "make bench                     # = .venv/bin/python benchmarks/http_bench.py",
-        ".venv/bin/python benchmarks/http_bench.py --duration 10 --warmup 2 --quiet-wait 60",
+        ".venv/bin/python benchmarks/http_bench.py --rounds 3 --duration 10 --warmup 2 --quiet-wait 60",
         "```",
+        "",
+        f"The numbers below: `.venv/bin/python benchmarks/http_bench.py --rounds {args.rounds} --duration "
+        f"{args.duration} --warmup {args.warmup} --quiet-wait {args.quiet_wait} --consoles {args.consoles}`"
+        + (f": every server measured in each of {args.rounds} whole rounds, the tables show the median run and "
+           "the range over the rounds, the ratios are of the medians." if args.rounds > 1 else "."),
         "",
         "It installs what is missing: `wrk` with apt-get (needs root) and Prism with `npm ci` from "
         "`benchmarks/package-lock.json` (version pinned in `benchmarks/package.json`). Each server runs "
-        f"alone on a free loopback port, one after the other: {len(runs)} runs of {args.warmup} + "
+        f"alone on a free loopback port, one after the other: {len(runs) * args.rounds} runs of {args.warmup} + "
         f"{args.duration} s, each after waiting up to {args.quiet_wait} s for a quiet machine and repeated "
         f"(up to {ATTEMPTS} times in all) if other processes got busy during it. Server logs and the raw wrk "
         f"reports are kept in `benchmarks/.work/`. `--consoles N` sets how many consoles the two servers with "
@@ -706,11 +738,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--quiet-wait", type=int, default=60,
                         help="at most this many seconds to wait for other processes to go quiet before a run")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every server this many times, in whole rounds, and report the medians "
+                             "(default 1)")
     parser.add_argument("--consoles", type=int, default=CONSOLES,
                         help=f"simulated open consoles in the runs with consoles (default {CONSOLES}; 0: no such runs)")
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 1 or args.quiet_wait < 0 or args.consoles < 0:
-        parser.error("--duration and --warmup must be at least 1, --quiet-wait and --consoles at least 0")
+    if args.duration < 1 or args.warmup < 1 or args.rounds < 1 or args.quiet_wait < 0 or args.consoles < 0:
+        parser.error("--duration, --warmup and --rounds must be at least 1, --quiet-wait and --consoles at least 0")
     return args
 
 
@@ -723,21 +758,26 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     prism_version = ensure_prism()
     started, facts = datetime.now(UTC), machine()
-    runs = []
+    measured = []
     try:
-        for server in servers(dump_openapi(), prism_version, args.consoles):
-            runs += measure(server, args)
+        order = servers(dump_openapi(), prism_version, args.consoles)
+        for number in range(1, args.rounds + 1):  # whole rounds, so a slow spell of the VM hits every server
+            if args.rounds > 1:
+                log(f"round {number} of {args.rounds}")
+            for server in order:
+                measured += measure(server, args, f"round{number}-" if args.rounds > 1 else "")
     except KeyboardInterrupt:
         log("interrupted; servers stopped, nothing written")
         return 130
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:
         log(f"aborted, servers stopped, nothing written: {error} {getattr(error, 'stderr', None) or ''}")
         return 2
+    runs = median_runs(measured)
     tables = results_table(runs) + [""] + (consoles_table(runs) + [""] if any(r.consoles for r in runs) else [])
     print("\n".join(tables + ratios_table(runs)))
     write_doc(runs, args, facts, started)
     log(f"wrote {DOC.relative_to(ROOT)}")
-    return 0 if all(run.valid for run in runs) else 1
+    return 0 if all(run.valid for run in measured) else 1
 
 
 if __name__ == "__main__":
