@@ -7,6 +7,7 @@ STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 PYTEST_ARGS ?= -n auto
+BENCH_ARGS ?=
 ARGS ?=
 
 .PHONY: serve test lint install system-deps bench clean
@@ -44,7 +45,7 @@ test: $(STAMP) system-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/http_bench.py
+	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
