@@ -63,8 +63,9 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
                       admin=AdminAccess(config.auth == "strict", config.all_admin_tokens(schemas)),
                       latency=Latency(config.latency_ms()))
     app.extensions["mockserver"] = runtime
-    if state is not None:
-        store.load(state)
+    saved = config.saved_state(schemas)  # where the last run of `serve --snapshot` left the world
+    if saved is not None or state is not None:
+        store.load(saved if saved is not None else state)
 
     operations: dict[str, Operation] = {}
     for api in apis:

@@ -43,6 +43,10 @@ class Config:
     validate_responses: bool = False
     """Check every JSON response against its declared schema; a mismatch is a 500 (a mock bug)."""
     access_log: bool = False
+    snapshot: str | None = None
+    """A file the state is written to every `snapshot_seconds` and on a clean stop, and read back on start when it
+    exists (`control/snapshot.py`); a reset still returns to the start state."""
+    snapshot_seconds: float = 30.0
     journal_size: int = 1000
     """How many requests the journal keeps (oldest dropped first)."""
     task_timing: str = "realtime"
@@ -82,6 +86,9 @@ class Config:
         self.admin_origins = [_origin(origin) for origin in self.admin_origins]
         if self.latency is not None:
             latency.parse(self.latency)
+        if self.snapshot_seconds < 0:
+            raise ValueError(f"the snapshot interval must be 0 (on stop only) or more seconds, "
+                             f"not {self.snapshot_seconds}")
 
     def latency_ms(self) -> tuple[int, int]:
         """The start latency's (min, max) in milliseconds; (0, 0) for none."""
@@ -105,6 +112,12 @@ class Config:
         if not path:
             return None
         return _read(path, "mock/state", schemas)
+
+    def saved_state(self, schemas: SchemaRegistry) -> dict | None:
+        """The snapshot a previous run left (`snapshot`), checked like a state file; None if there is none yet."""
+        if not self.snapshot or not Path(self.snapshot).exists():
+            return None
+        return _read(self.snapshot, "mock/state", schemas)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

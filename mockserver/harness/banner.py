@@ -48,6 +48,10 @@ def render(runtime, host: str, port: int, server: str) -> str:
     lines.append(_data_line(config))
     held = {name: _listed(info["data"]) for name, info in families.items() if info["data"]}
     lines += _table(held)
+    if config.snapshot:
+        every = f"every {config.snapshot_seconds:g} s when it changed and " if config.snapshot_seconds else ""
+        lines.append(f"  snapshot       {config.snapshot}: written {every}on Ctrl-C; a reset returns to the start "
+                     "data, not to it")
     low, high = runtime.latency.range
     if high:
         lines.append(f"  latency        {describe(low, high)} on every vendor answer")
@@ -68,6 +72,8 @@ def _table(first: dict[str, str], second: dict[str, str] | None = None) -> list[
 
 
 def _data_line(config) -> str:
+    if config.snapshot and Path(config.snapshot).exists():  # create_app loaded it, over any start data
+        return f"  data           {config.snapshot} (--snapshot: as the last run left it), credentials in it:"
     if config.fixtures:
         return f"  data           {config.fixtures} (--fixtures), credentials in it:"
     if config.state_file:

@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--fixtures", metavar="NAME_OR_DIR",
                        help="start from a data set: one shipped with mockserver (demo) or a directory made by "
                             "`mockserver fixtures`; reset returns to it")
+    serve.add_argument("--snapshot", metavar="FILE",
+                       help="keep the state in this file: written every --snapshot-every seconds (when it changed) "
+                            "and on Ctrl-C, read back on the next start; reset still returns to the start state")
+    serve.add_argument("--snapshot-every", dest="snapshot_seconds", type=float, default=30.0, metavar="SECONDS",
+                       help="with --snapshot: how often to write it (default 30; 0: only on stop)")
     serve.add_argument("--max-body-mb", type=float, default=50, help="largest request body (413 above)")
     serve.add_argument("--max-file-mb", type=float, default=20, help="largest uploaded file (refused above)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
@@ -141,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                         state_file=args.state_file, fixtures=args.fixtures, task_timing=args.task_timing,
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
                         allowed_url_hosts=args.allowed_url_hosts, admin_origins=args.admin_origins,
-                        admin_tokens=args.admin_tokens, latency=args.latency)
+                        admin_tokens=args.admin_tokens, latency=args.latency, snapshot=args.snapshot,
+                        snapshot_seconds=args.snapshot_seconds)
         from mockserver.app import create_app
 
         app = create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server

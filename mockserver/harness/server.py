@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from mockserver.core.config import Config
 
@@ -32,8 +33,18 @@ def app_from_env():
 
     _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
     app = create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
+    _keep_snapshots(app)
     _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
     return app
+
+
+def _keep_snapshots(app) -> None:
+    """`serve --snapshot`: the serving app's state written to the file, in the process that serves it."""
+    runtime = app.extensions["mockserver"]
+    if runtime.config.snapshot:
+        from mockserver.control.snapshot import Snapshot
+
+        Snapshot(Path(runtime.config.snapshot), runtime.store, runtime.config.snapshot_seconds).keep()
 
 
 def _log_to_stderr() -> None:
@@ -99,6 +110,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
         from mockserver.app import create_app
 
         app = create_app(config)
+        _keep_snapshots(app)
         _freeze_what_lives_until_exit()
         # Ctrl-C must reach the main thread, the one that turns it into KeyboardInterrupt and stops waitress.
         # Threads inherit the signal mask of the thread that starts them: with SIGINT blocked while waitress
