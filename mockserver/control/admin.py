@@ -38,7 +38,9 @@ def health(call):
             "families": [f.name for f in call.runtime.families], "task_timing": config.task_timing,
             "task_seconds": config.task_seconds, "task_retention": config.task_retention,
             "data_set": data_set or None, "cors_origins": list(config.cors_origins),
-            "admin_origins": list(config.admin_origins)}
+            "admin_origins": list(config.admin_origins),
+            "store": {"kind": "memory", "reachable": True,
+                      "snapshot": Path(config.snapshot).name if config.snapshot else None}}
 
 
 @api.operation("GET", "/_mock/credentials", summary="How to authenticate to each family, and with which tokens",

@@ -60,6 +60,7 @@ def test_the_root_url_opens_the_console_on_its_overview(console: Console, served
     assert served.url in haidy and "Authorization: Bearer <token>" in haidy and "demo-token" in haidy
     esteem = console.find("#family-esteem").text
     assert "X-User-Token: <userToken>" in esteem and "your_token_here" in esteem  # the data set's admin user
+    assert "in memory (this process), lost on stop" in console.content("#server-info")
     console.screenshot("overview")
 
 

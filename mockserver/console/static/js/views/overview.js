@@ -49,6 +49,13 @@ function dataSetText(health) {
   return String(value);
 }
 
+function storeText(store) {
+  if (!store) return MISSING();
+  const where = store.kind === "memory" ? "in memory (this process)" : String(store.kind);
+  const kept = store.snapshot ? `, kept in ${store.snapshot} across restarts` : ", lost on stop";
+  return [where, store.kind === "memory" ? kept : "", store.reachable ? "" : h("span", { class: "badge warn" }, "unreachable")];
+}
+
 function tokenList(items, auth, anyLabel) {
   const rows = [];
   if (auth === "open") rows.push(h("li", null, h("strong", null, anyLabel)));
@@ -80,6 +87,7 @@ export async function render(main, scope) {
         timing, reported(health, "task_seconds") !== undefined ? ` (${reported(health, "task_seconds")} s from QUEUED to DONE)` : ""]],
       ["Task retention", listOrMissing(reported(health, "task_retention"))],
       ["Data set", dataSetText(health)],
+      ["State", storeText(health.store)],
       ["CORS origins (vendor APIs)", listOrMissing(reported(health, "cors_origins"))],
       ["Admin API origins", reported(health, "admin_origins") === undefined ? MISSING()
         : ["this console's origin", ...reported(health, "admin_origins").map((origin) => `, ${origin}`)]],
