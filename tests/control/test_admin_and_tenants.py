@@ -16,7 +16,7 @@ def test_health(client):
     assert client.get("/_mock/health").get_json() == {
         "status": "ok", "version": "0.1.0", "auth": "open", "families": ["haidy", "heidi", "esteem"],
         "task_timing": "realtime", "task_seconds": 3.0, "task_retention": "once", "data_set": None,
-        "cors_origins": ["*"], "admin_origins": []}
+        "cors_origins": ["*"], "admin_origins": [], "store": {"kind": "memory", "reachable": True, "snapshot": None}}
 
 
 def test_health_names_the_data_set_but_not_where_it_lies(tmp_path):

@@ -116,7 +116,3 @@ def test_a_new_tenant_a_reset_and_an_import_are_changes(client):
 def test_the_304_is_in_the_admin_document(client):
     responses = client.get("/_mock/openapi.json").json["paths"]["/_mock/state"]["get"]["responses"]
     assert "content" not in responses["304"] and "ETag" in responses["200"]["headers"]
-
-
-def test_health_says_where_the_state_lives(client):
-    assert client.get("/_mock/health").json["store"] == {"kind": "memory", "reachable": True, "snapshot": None}
