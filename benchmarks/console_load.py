@@ -75,14 +75,6 @@ class Endpoint:
     def mean_ms(self) -> float:
         return self.total_ms / self.requests if self.requests else 0.0
 
-    def add(self, other: Endpoint) -> None:
-        self.requests += other.requests
-        self.non_2xx += other.non_2xx
-        self.errors += other.errors
-        self.total_ms += other.total_ms
-        self.max_ms = max(self.max_ms, other.max_ms)
-        self.bytes += other.bytes
-
 
 @dataclass(frozen=True)
 class Figures:
@@ -171,7 +163,7 @@ class Console(threading.Thread):
         self.entries: list[dict] = []
         self.after = 0  # the journal cursor: the id of the newest entry seen
         self.primed = False  # journal.js: the first poll reads the whole journal, later ones at most LIVE_LIMIT
-        self.primed_limit = False  # whether the last poll asked with a limit
+        self.busy = False  # journal.js: the last poll asked with a limit and came back full
         self.state_at = 0.0  # monotonic seconds at the end of the last state fetch (data.js: stateAt)
         self.state_seconds = 0.0  # how long the last full export took
         self.state_tag: str | None = None  # its ETag, sent back as If-None-Match (data.js: stateTag)
@@ -209,7 +201,6 @@ class Console(threading.Thread):
     def poll_journal(self) -> list[dict]:
         """The cursor poll; the new entries, after keeping the ones the journal still holds."""
         limit = f"&limit={LIVE_LIMIT}" if self.primed else ""  # the first poll reads the whole journal
-        self.primed_limit = bool(limit)
         body, response = self.get(f"{JOURNAL}?after={self.after}{limit}", JOURNAL)
         oldest = response.getheader(OLDEST_HEADER)
         try:
@@ -220,14 +211,16 @@ class Console(threading.Thread):
             self.tally.fail(JOURNAL, f"GET {JOURNAL}: unusable answer ({OLDEST_HEADER}: {oldest!r}, {body[:100]!r}): "
                                      f"{error}")
             raise Failed(JOURNAL) from error
-        self.entries, self.after, self.primed = kept[-JOURNAL_SIZE:], after, True
+        self.entries, self.after, self.busy = kept[-JOURNAL_SIZE:], after, self.primed and len(new) >= LIVE_LIMIT
+        self.primed = True
         return new
 
-    def state_due(self, force: bool) -> bool:
-        """data.js's rule: every STATE_EVERY_MS; after data-changing traffic sooner, but backed off by the cost."""
+    def state_due(self) -> bool:
+        """data.js's rule: every STATE_EVERY_MS; after data-changing traffic sooner, but backed off by the cost;
+        not while the journal polls come back full (the view waits for calm)."""
         since, cost = time.monotonic() - self.state_at, STATE_COST_FACTOR * self.state_seconds
-        return (force or since >= max(STATE_EVERY_MS / 1000, cost)
-                or (self.changes and since >= max(STATE_AFTER_TRAFFIC_MS / 1000, cost)))
+        return not self.busy and (since >= max(STATE_EVERY_MS / 1000, cost)
+                                  or (self.changes and since >= max(STATE_AFTER_TRAFFIC_MS / 1000, cost)))
 
     def refresh_data(self, force: bool = False) -> None:
         """One refresh of the Data view: journal, tasks, and the state when it is due."""
@@ -235,8 +228,7 @@ class Console(threading.Thread):
         if any(e.get("method") != "GET" or str(e.get("path", "")).endswith("/jwt") for e in new):
             self.changes = True
         self.get(TASKS, TASKS)
-        busy = self.primed_limit and len(new) >= LIVE_LIMIT  # data.js: journal.busy, the state waits for calm
-        if force or (not busy and self.state_due(False)):
+        if force or self.state_due():
             self.changes = False
             started = time.monotonic()
             _, response = self.get(STATE, STATE, self.state_tag)

@@ -97,7 +97,7 @@ class Journal:
                 raws = list(itertools.takewhile(lambda item: item[0] > after, reversed(self._entries)))[::-1]
         wanted = [raw for raw in raws if _matches(raw, family, method, path, status, operation)]
         if limit is not None:
-            wanted = wanted[len(wanted) - limit:] if limit < len(wanted) else wanted
+            wanted = wanted[max(len(wanted) - limit, 0):]
         return [_entry(raw) for raw in wanted]
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+import time
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -51,8 +52,8 @@ class Snapshot:
             return True
 
     def _every(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(self.every):
+        while True:
+            time.sleep(self.every)
             try:
                 self.save()
             except OSError as error:  # a full disk or a removed folder: said, and tried again next time

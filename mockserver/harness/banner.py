@@ -7,6 +7,7 @@ from pathlib import Path
 from mockserver.control import overview
 from mockserver.control.browser import CONSOLE_PATH
 from mockserver.core.latency import describe
+from mockserver.harness.server import listening
 
 REFERENCE = CONSOLE_PATH + "#/reference"
 """The console's API reference."""
@@ -29,7 +30,7 @@ def render(runtime, host: str, port: int, server: str) -> str:
     config = runtime.config
     base = f"http://{browsable(host)}:{port}"
     families = overview.credentials(runtime)
-    lines = [f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
+    lines = [listening(host, port, server, config.auth),
              f"  console        {base}{CONSOLE_PATH}",
              f"  API reference  {base}{REFERENCE}"]
     if config.auth == "open":

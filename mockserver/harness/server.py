@@ -38,6 +38,11 @@ def app_from_env():
     return app
 
 
+def listening(host: str, port: int, server: str, auth: str) -> str:
+    """The first line `serve` prints: where it listens (tests and scripts wait for it)."""
+    return f"mockserver on http://{host}:{port} ({server}, auth {auth}); Ctrl-C stops it"
+
+
 def _keep_snapshots(app) -> None:
     """`serve --snapshot`: the serving app's state written to the file, in the process that serves it."""
     runtime = app.extensions["mockserver"]
@@ -92,7 +97,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
     (the CLI's, with the console's URL and the credentials) instead of the one line of where it listens."""
     _log_to_stderr()
     print(
-        banner or f"mockserver on http://{host}:{port} ({server}, auth {config.auth}); Ctrl-C stops it",
+        banner or listening(host, port, server, config.auth),
         file=sys.stderr,
         flush=True,
     )

@@ -199,10 +199,9 @@ export async function render(main, scope) {
   const loadState = async () => {
     const asked = Date.now();
     const response = await call("GET", "/_mock/state", { raw: true, headers: stateTag ? { "If-None-Match": stateTag } : {} });
+    const text = response.status === 304 ? null : await response.text(); // 304: nothing changed, next to no cost
     stateAt = Date.now();
-    if (response.status === 304) return false; // nothing changed: it cost the server next to nothing
-    const text = await response.text();
-    stateAt = Date.now();
+    if (text === null) return false;
     stateCost = stateAt - asked;
     stateTag = response.headers.get("ETag");
     const every = Math.max(STATE_EVERY_MS, STATE_COST_FACTOR * stateCost);
