@@ -20,7 +20,9 @@ from mockserver.harness.dataset import pdf
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout."""
-SHARED_DOCS = Path(os.environ.get("MOCKSERVER_VENDOR_DOCS") or ROOT.parent / "shared" / "api-docs")
+SHARED_DOCS = Path(os.environ["MOCKSERVER_VENDOR_DOCS"]) if os.environ.get("MOCKSERVER_VENDOR_DOCS") else None
+"""The vendor doc pages, only where the person running the tests names them: the repository reaches nothing
+outside itself on its own."""
 """The vendor docs, where they lie beside the checkout (CI has them); MOCKSERVER_VENDOR_DOCS names another place.
 Only tests/test_vendor_docs.py reads them: every other test reads the copies in tests/<family>/doc_examples/."""
 DOC_COPIES = {"haidy": ROOT / "tests" / "haidy" / "doc_examples", "heidi": ROOT / "tests" / "heidi" / "doc_examples"}
