@@ -95,6 +95,10 @@ class Console:
         return self.driver.execute_script(
             "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", css)
 
+    def click(self, css: str) -> None:
+        """Click the first element `css` selects, found again if a live update replaced it meanwhile."""
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True, message=f"could not click {css}")
+
     def find(self, css: str):
         return self.driver.find_element(By.CSS_SELECTOR, css)
 

@@ -121,13 +121,13 @@ def test_new_requests_appear_live_and_filter(console: Console, served):
     Select(console.find("#request-filters select[name=family]")).select_by_value("")
     console.find("#request-filters input[name=path]").send_keys("/v2/*")
     console.wait(lambda d: len(console.find_all("#request-rows tr")) == 2)
-    console.find("#request-rows tr:last-child").click()
+    console.click("#request-rows tr:last-child")
     console.wait_for_text("#request-detail", "POST /v2/patient-contexts/")
     assert "Bearer test-token" not in console.content("#request-detail")  # masked: the admin API's hint only
     console.screenshot("requests")
     console.find("#request-filters input[name=reveal]").click()  # GET /_mock/requests?reveal=true
     console.wait(lambda d: len(console.find_all("#request-rows tr")) == 2)
-    console.find("#request-rows tr:last-child").click()
+    console.click("#request-rows tr:last-child")
     console.wait_for_text("#request-detail", "Bearer test-token")
 
     requests.delete(f"{served.url}/_mock/requests", timeout=10)  # a clear by someone else: a test, a script

@@ -18,6 +18,7 @@ export const journal = {
   skipped: 0,
   busy: false,
   inflight: null,
+  inflightReveal: false,
 
   /**
    * Fetch what is new (at most one call at a time, and not again within 400 ms); true when the list changed.
@@ -25,8 +26,10 @@ export const journal = {
    * answer's X-Mock-Journal-Oldest says which held entries were cleared or fell off the server's end.
    */
   async refresh({ force = false } = {}) {
+    if (this.inflight && this.inflightReveal !== this.reveal) await this.inflight.catch(() => {}); // then this one
     if (this.inflight) return this.inflight;
     if (!force && Date.now() - this.fetchedAt < MIN_INTERVAL_MS) return false;
+    this.inflightReveal = this.reveal;
     this.inflight = (async () => {
       try {
         let changed = false;
