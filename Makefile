@@ -22,9 +22,9 @@ install: $(STAMP)
 
 # What the tests drive for real: Debian's headless chromium for pages (and its chromedriver, for Selenium in
 # tests/console/), node + axios for the docs' JavaScript, Spectral, Redocly and Prism (contracts/tools) for the
-# OpenAPI documents.
+# OpenAPI documents, redis-server for the shared store (tests/redis_server.py starts one per test session).
 APT_NEEDED = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v chromedriver),,chromium-driver) \
-             $(if $(shell command -v node),,nodejs npm)
+             $(if $(shell command -v node),,nodejs npm) $(if $(shell command -v redis-server),,redis-server)
 system-deps:
 	@if [ -n "$(strip $(APT_NEEDED))" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDED) >/dev/null; \

@@ -87,3 +87,10 @@ class ContractViolation(Exception):
 
     def __str__(self) -> str:
         return f"{self.operation} answered {self.status} outside its schema: {'; '.join(self.problems)}"
+
+
+class StoreUnavailable(ApiError):
+    """503: the shared store (Redis) cannot be reached; nothing of the request was written."""
+
+    status = 503
+    code = "ServiceUnavailable"

@@ -18,6 +18,7 @@ from typing import Any
 from mockserver.core.clock import Clock
 from mockserver.core.declaration import Api
 from mockserver.core.schemas import SchemaRegistry
+from mockserver.core.tables import Tables
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -30,9 +31,13 @@ class Family:
     """A fresh backend (the family's domain model for one tenant) from that tenant's settings."""
     restore_backend: Callable[[Clock, dict], Any]
     """A backend rebuilt from what its `to_state()` exported (already checked against `<name>/state`); a
-    ValueError for what no schema can refuse, such as an id used twice."""
+    ValueError for what no schema can refuse, such as an id used twice. It keeps its data in the tables of its
+    `tables` attribute (`core/tables.py`) if the family runs on the shared store."""
     credentials: tuple[str, ...]
     """The header lines a client sends, with `{token}` and `{api_key}` placeholders (`mockserver contract`)."""
+    open_backend: Callable[[Clock, Tables], Any] | None = None
+    """The backend over tables that already hold its data (no configuring, no data of its own): how the shared store
+    (`core/redis_store.py`) reaches a tenant's data record by record. None: the family runs in memory only."""
     admin: Api | None = None
     """Mock-only operations under /_mock/ (test set-up no vendor offers), in the admin API's document."""
     shared_tenant: str | None = None

@@ -45,7 +45,10 @@ class MemoryStore:
         self._changes = itertools.count(1)
         self._generation = 0
 
-    def register(self, family: str, factory: Factory, restorer: Restorer) -> None:
+    kind = "memory"
+
+    def register(self, family: str, factory: Factory, restorer: Restorer, opener: object = None) -> None:
+        """`opener` (a family's backend over existing tables) is for the shared store; memory keeps backends."""
         self._families[family] = (factory, restorer)
 
     def families(self) -> list[str]:
@@ -111,6 +114,11 @@ class MemoryStore:
         with self._lock:
             self._backends = fresh
             self._changed()
+
+    def start(self, state: dict | None) -> None:
+        """Load the state the server starts from (in memory, every start is a first start)."""
+        if state is not None:
+            self.load(state)
 
     def _slot(self, family: str, tenant: str):
         key = (family, tenant)

@@ -9,6 +9,7 @@ FAMILY = Family(
     api=api,
     new_backend=lambda clock, settings: EsteemWorld(clock).configure(settings),
     restore_backend=lambda clock, state: EsteemWorld.from_state(state, clock),
+    open_backend=EsteemWorld,
     credentials=("X-User-Token: {token}",),
     configured_credentials=lambda spec: [user["token"] for user in spec.get("esteem", {}).get("users", [])],
     state_credentials=lambda tenant, state: [user["token"] for user in state.get("users", [])],

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from mockserver.core.clock import Clock, iso_millis
 from mockserver.core.errors import ApiError, Forbidden, NotFound
 from mockserver.core.schemas import SchemaRegistry
-from mockserver.core.store import record_fields, unique
+from mockserver.core.store import unique
+from mockserver.core.tables import Tables, records
 
 FIRST_PATIENT_ID = 1049
 FIRST_GAUGE_ID = 456
@@ -161,18 +162,35 @@ class Page:
         return -(-self.total_count // self.page_size)
 
 
+_MILLIS = (iso_millis, lambda text: _stamp(text))
+PRACTICE = records(Practice, int)
+USER = records(User, int, patient_ids=(sorted, set))
+PATIENT = records(Patient, int, date_of_birth=(date.isoformat, date.fromisoformat), created_at=_MILLIS,
+                  updated_at=_MILLIS)
+GAUGE = records(Gauge, int, recorded_at=_MILLIS, created_at=_MILLIS)
+"""How each record is stored and exported."""
+FIRST_IDS = {"practices": 1, "users": 1, "patients": FIRST_PATIENT_ID, "gauges": FIRST_GAUGE_ID}
+
+
 class EsteemWorld:
-    """Everything Esteem holds. The store serialises calls, so methods need no locking of their own."""
+    """Everything Esteem holds, in tables (`core/tables.py`). The store serialises calls, so methods need no locking
+    of their own.
 
-    """One world for all users: Esteem settings given for any tenant (a tenants file, the admin API) land here."""
+    One world for all users: Esteem settings given for any tenant (a tenants file, the admin API) land here."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, tables: Tables | None = None):
         self.clock = clock
-        self.practices: dict[int, Practice] = {}
-        self.users: dict[int, User] = {}
-        self.patients: dict[int, Patient] = {}
-        self.gauges: dict[int, Gauge] = {}
-        self._tokens: dict[str, User] = {}
+        self.tables = tables = tables or Tables()
+        self.practices: dict[int, Practice] = tables.table("practices", PRACTICE)
+        self.users: dict[int, User] = tables.table("users", USER)
+        self.patients: dict[int, Patient] = tables.table("patients", PATIENT)
+        self.gauges: dict[int, Gauge] = tables.table("gauges", GAUGE)
+        self._tokens: dict[str, int] = tables.table("user_tokens")
+        """A user's token -> its id."""
+        self._practice_names: dict[str, int] = tables.table("practice_names")
+        """A practice's name -> its id (the first practice of that name)."""
+        self._last_ids: dict[str, int] = tables.table("last_ids")
+        """Table name -> the last id given: ids grow like a database sequence, without reading the whole table."""
 
     def configure(self, settings: dict) -> EsteemWorld:
         """Add or change the users of a tenants file or of `POST /_mock/tenants/esteem`."""
@@ -184,20 +202,21 @@ class EsteemWorld:
 
     def authenticate(self, token: str, *, enrol: bool) -> User | None:
         """The token's user; with `enrol` (open auth) an unknown token becomes a user of its own new practice."""
-        user = self._tokens.get(token)
-        if user is None and enrol:
-            user = self.upsert_user(token)
-        return user
+        user_id = self._tokens.get(token)
+        if user_id is None:
+            return self.upsert_user(token) if enrol else None
+        return self.users[user_id]
 
     def upsert_user(self, token: str, role: str | None = None, practice: str | None = None,
                     name: str | None = None, patients: list[int] = ()) -> User:
         """Create the token's user or change what is given. A new user without a practice gets its own."""
-        user = self._tokens.get(token)
+        user_id = self._tokens.get(token)
+        user = None if user_id is None else self.users[user_id]
         if user is None:
             practice_id = self._practice(practice or f"Practice of {token}")
-            user = User(self._next(self.users, 1), token, role or "user", practice_id, name)
+            user = User(self._next("users"), token, role or "user", practice_id, name)
             self.users[user.id] = user
-            self._tokens[token] = user
+            self._tokens[token] = user.id
         else:
             user.role = role or user.role
             user.practice_id = self._practice(practice) if practice else user.practice_id
@@ -206,11 +225,11 @@ class EsteemWorld:
         return user
 
     def _practice(self, name: str) -> int:
-        found = next((p for p in self.practices.values() if p.name == name), None)
+        found = self._practice_names.get(name)
         if found is None:
-            found = Practice(self._next(self.practices, 1), name)
-            self.practices[found.id] = found
-        return found.id
+            found = self._practice_names[name] = self._next("practices")
+            self.practices[found] = Practice(found, name)
+        return found
 
     # -- patients --------------------------------------------------------------------------------
 
@@ -235,7 +254,7 @@ class EsteemWorld:
         """A patient of the creator's practice; `attrs` has the required fields (the schema checked them)."""
         now = _millis(self.clock.now())
         fields = {"gender": None, "phone": None, "email": None, "address": None, **self._patient_values(attrs, None)}
-        patient = Patient(id=self._next(self.patients, FIRST_PATIENT_ID), practice_id=user.practice_id,
+        patient = Patient(id=self._next("patients"), practice_id=user.practice_id,
                           created_by=user.id, active=True, created_at=now, updated_at=now, **fields)
         self.patients[patient.id] = patient
         return patient
@@ -295,43 +314,44 @@ class EsteemWorld:
                 errors["recorded_at"] = ["can't be in the future"]
         if errors:
             raise RecordInvalid(errors)
-        gauge = Gauge(self._next(self.gauges, FIRST_GAUGE_ID), patient.id, attrs["gauge_type"], int(value),
+        gauge = Gauge(self._next("gauges"), patient.id, attrs["gauge_type"], int(value),
                       _millis(recorded_at), attrs.get("notes"), now)
         self.gauges[gauge.id] = gauge
         return gauge
 
-    @staticmethod
-    def _next(table: dict[int, object], first: int) -> int:
-        return max(table, default=first - 1) + 1
+    def _next(self, table: str) -> int:
+        """The next id of `table`: one more than the last given (the documented first id in a fresh world)."""
+        self._last_ids[table] = number = self._last_ids.get(table, FIRST_IDS[table] - 1) + 1
+        return number
 
     # -- state -----------------------------------------------------------------------------------
 
     def to_state(self) -> dict:
         return {
-            "practices": [record_fields(p) for p in self.practices.values()],
-            "users": [{**record_fields(u), "patient_ids": sorted(u.patient_ids)} for u in self.users.values()],
-            "patients": [{**record_fields(p), "date_of_birth": p.date_of_birth.isoformat(),
-                          "created_at": iso_millis(p.created_at), "updated_at": iso_millis(p.updated_at)}
-                         for p in self.patients.values()],
-            "gauges": [{**record_fields(g), "recorded_at": iso_millis(g.recorded_at),
-                        "created_at": iso_millis(g.created_at)} for g in self.gauges.values()],
+            "practices": [PRACTICE.encode(p) for p in self.practices.values()],
+            "users": [USER.encode(u) for u in self.users.values()],
+            "patients": [PATIENT.encode(p) for p in self.patients.values()],
+            "gauges": [GAUGE.encode(g) for g in self.gauges.values()],
         }
 
     @classmethod
     def from_state(cls, state: dict, clock: Clock) -> EsteemWorld:
         """`state` has the shape of mock/esteem-state; a repeated id or token is refused (ValueError)."""
         world = cls(clock)
-        world.practices = unique((Practice(**raw) for raw in state.get("practices", [])), lambda p: p.id, "practice")
-        users = [User(**{**raw, "patient_ids": set(raw.get("patient_ids", []))}) for raw in state.get("users", [])]
-        world.users = unique(users, lambda u: u.id, "user")
-        world._tokens = unique(users, lambda u: u.token, "user token")
-        world.patients = unique(
-            (Patient(**{**raw, "date_of_birth": date.fromisoformat(raw["date_of_birth"]),
-                        "created_at": _stamp(raw["created_at"]), "updated_at": _stamp(raw["updated_at"])})
-             for raw in state.get("patients", [])), lambda p: p.id, "patient")
-        world.gauges = unique(
-            (Gauge(**{**raw, "recorded_at": _stamp(raw["recorded_at"]), "created_at": _stamp(raw["created_at"])})
-             for raw in state.get("gauges", [])), lambda g: g.id, "gauge")
+        world.practices.update(unique((PRACTICE.decode(raw) for raw in state.get("practices", [])),
+                                      lambda p: p.id, "practice"))
+        users = [USER.decode({"patient_ids": [], **raw}) for raw in state.get("users", [])]
+        world.users.update(unique(users, lambda u: u.id, "user"))
+        world._tokens.update({token: user.id for token, user in unique(users, lambda u: u.token, "user token").items()})
+        world.patients.update(unique((PATIENT.decode(raw) for raw in state.get("patients", [])),
+                                     lambda p: p.id, "patient"))
+        world.gauges.update(unique((GAUGE.decode(raw) for raw in state.get("gauges", [])), lambda g: g.id, "gauge"))
+        for practice in world.practices.values():
+            world._practice_names.setdefault(practice.name, practice.id)
+        for name in FIRST_IDS:
+            ids = getattr(world, name)
+            if ids:
+                world._last_ids[name] = max(ids)
         return world
 
 

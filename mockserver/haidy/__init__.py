@@ -11,6 +11,7 @@ FAMILY = Family(
     api=api,
     new_backend=lambda clock, settings: HaidyBackend(clock).configure(settings),
     restore_backend=lambda clock, state: HaidyBackend.from_state(state, clock),
+    open_backend=HaidyBackend,
     credentials=("Authorization: Bearer {token}",),
     admin=admin.api,
 )

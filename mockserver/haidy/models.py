@@ -14,7 +14,8 @@ from mockserver.core.clock import Clock, iso
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy, random_id
 from mockserver.core.sniff import sniff_document
-from mockserver.core.store import record_fields, unique
+from mockserver.core.store import unique
+from mockserver.core.tables import Tables, records
 from mockserver.haidy.files import PatientFile, audio_digest, content_hash
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
@@ -59,38 +60,62 @@ class UploadResult:
         }
 
 
-class HaidyBackend:
-    """One tenant's Haidy data. The store serialises calls, so methods need no locking of their own."""
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
-    def __init__(self, clock: Clock):
+
+_TIME = (iso, _parse)
+CONTEXT = records(PatientContext, created_at=_TIME, updated_at=_TIME)
+_BASE64 = (lambda data: base64.b64encode(data).decode(), lambda text: base64.b64decode(text, validate=True))
+FILE = records(PatientFile, uploaded_at=_TIME, content=_BASE64)
+"""How a context and a file are stored and exported."""
+
+
+def _key(patient_group: str, external_id: str) -> str:
+    """A context's unique key: its patient group and external_id (a group id has no newline)."""
+    return f"{patient_group}\n{external_id}"
+
+
+class HaidyBackend:
+    """One tenant's Haidy data, in tables (`core/tables.py`). The store serialises calls, so methods need no
+    locking of their own."""
+
+    def __init__(self, clock: Clock, tables: Tables | None = None):
         self.clock = clock
-        self.patient_groups: set[str] = set()
-        self.integrations: set[str] = set()
-        self.contexts: dict[str, PatientContext] = {}
-        self.files: dict[str, PatientFile] = {}
-        self.transcripts: dict[str, str] = {}
+        self.tables = tables = tables or Tables()
+        self.patient_groups = tables.table("patient_groups")
+        """Group id -> True: the groups this tenant owns."""
+        self.integrations = tables.table("integrations")
+        """Integration id -> True."""
+        self.contexts: dict[str, PatientContext] = tables.table("contexts", CONTEXT)
+        self.files: dict[str, PatientFile] = tables.table("files", FILE)
+        self.transcripts: dict[str, str] = tables.table("transcripts")
         """Audio sha256 hex -> transcript text: what "transcription" of that audio yields."""
-        self.overrides: dict[str, dict] = {}
+        self.overrides: dict[str, dict] = tables.table("overrides")
         """content_hash -> structured_output a test wants instead of what extraction would find."""
-        self._by_key: dict[tuple[str, str], str] = {}
+        self._by_key: dict[str, str] = tables.table("context_keys")
+        """`_key(patient_group, external_id)` -> context id: the uniqueness rule, as an index."""
         self.entropy: Entropy = os.urandom
         """Where new IDs come from; a seeded data set swaps in a seeded source."""
 
     def configure(self, settings: dict) -> HaidyBackend:
         """Provision patient groups and integrations, always beside the ones the docs use."""
-        self.patient_groups.update([DEFAULT_PATIENT_GROUP, *settings.get("patient_groups", [])])
-        self.integrations.update([DEFAULT_INTEGRATION, *settings.get("integrations", [])])
+        for group in [DEFAULT_PATIENT_GROUP, *settings.get("patient_groups", [])]:
+            self.patient_groups[group] = True
+        for integration in [DEFAULT_INTEGRATION, *settings.get("integrations", [])]:
+            self.integrations[integration] = True
         return self
 
     def create_patient_context(self, external_id: str, patient_group: str, name: str | None = None,
                                birth_date: str | None = None, gender: str | None = None) -> PatientContext:
         if patient_group not in self.patient_groups:
             raise BadRequest(f"Patient group '{patient_group}' does not exist or does not belong to your organization")
-        key = (patient_group, external_id)
-        if key in self._by_key:
+        key = _key(patient_group, external_id)
+        existing = self._by_key.get(key)
+        if existing is not None:
             raise BadRequest(
                 f"A patient context with external_id '{external_id}' already exists in patient group "
-                f"'{patient_group}' (id {self._by_key[key]})")
+                f"'{patient_group}' (id {existing})")
         now = self.clock.now()
         ctx = PatientContext(self._new_id("ctx_"), external_id, patient_group, name, birth_date, gender, now, now)
         self.contexts[ctx.id] = ctx
@@ -162,10 +187,8 @@ class HaidyBackend:
             "overrides": dict(self.overrides),
             "patient_groups": sorted(self.patient_groups),
             "integrations": sorted(self.integrations),
-            "patient_contexts": [{**record_fields(c), "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
-                                 for c in self.contexts.values()],
-            "files": [{**record_fields(f), "uploaded_at": iso(f.uploaded_at),
-                       "content": base64.b64encode(f.content).decode()} for f in self.files.values()],
+            "patient_contexts": [CONTEXT.encode(c) for c in self.contexts.values()],
+            "files": [FILE.encode(f) for f in self.files.values()],
         }
 
     @classmethod
@@ -173,28 +196,19 @@ class HaidyBackend:
         """`state` has the shape of mock/haidy-state; refused here (ValueError) is what a schema cannot say:
         a repeated id or external_id, or a context listing a file that is not its own."""
         backend = cls(clock)
-        backend.patient_groups = set(state.get("patient_groups", []))
-        backend.integrations = set(state.get("integrations", []))
-        backend.transcripts = dict(state.get("transcripts", {}))
-        backend.overrides = dict(state.get("overrides", {}))
-        contexts = [PatientContext(**{**raw, "created_at": _parse(raw["created_at"]),
-                                      "updated_at": _parse(raw["updated_at"])})
-                    for raw in state.get("patient_contexts", [])]
-        backend.contexts = unique(contexts, lambda c: c.id, "patient context")
-        keys = unique(
-            contexts, lambda c: (c.patient_group, c.external_id), "patient context (patient_group, external_id)"
-        )
-        backend._by_key = {key: ctx.id for key, ctx in keys.items()}
-        backend.files = unique((PatientFile(**{**raw, "uploaded_at": _parse(raw["uploaded_at"]),
-                                               "content": base64.b64decode(raw["content"], validate=True)})
-                                for raw in state.get("files", [])), lambda f: f.id, "file")
+        backend.patient_groups.update(dict.fromkeys(state.get("patient_groups", []), True))
+        backend.integrations.update(dict.fromkeys(state.get("integrations", []), True))
+        backend.transcripts.update(state.get("transcripts", {}))
+        backend.overrides.update(state.get("overrides", {}))
+        contexts = [CONTEXT.decode(raw) for raw in state.get("patient_contexts", [])]
+        backend.contexts.update(unique(contexts, lambda c: c.id, "patient context"))
+        keys = unique(contexts, lambda c: (c.patient_group, c.external_id),
+                      "patient context (patient_group, external_id)")
+        backend._by_key.update({_key(*key): ctx.id for key, ctx in keys.items()})
+        backend.files.update(unique((FILE.decode(raw) for raw in state.get("files", [])), lambda f: f.id, "file"))
         for ctx in contexts:
             for file_id in ctx.file_ids:
                 stored = backend.files.get(file_id)
                 if stored is None or stored.patient_context_id != ctx.id:
                     raise ValueError(f"patient context {ctx.id} lists file {file_id!r}, which is not one of its files")
         return backend.configure({})  # the docs' group and integration, which every tenant has
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

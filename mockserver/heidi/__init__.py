@@ -8,6 +8,7 @@ FAMILY = Family(
     api=api,
     new_backend=lambda clock, settings: HeidiBackend(clock).configure(settings),
     restore_backend=lambda clock, state: HeidiBackend.from_state(state, clock),
+    open_backend=HeidiBackend,
     # API calls take the JWT; GET /jwt takes the API key that obtains one.
     credentials=("Authorization: Bearer {token}", "Heidi-Api-Key: {api_key}"),
     configured_credentials=lambda spec: list(spec.get("heidi", {}).get("api_keys", [])),

@@ -18,7 +18,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.data_files import data_dir
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy
-from mockserver.core.store import record_fields
+from mockserver.core.tables import Codec, Tables, records
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -166,19 +166,44 @@ class Page:
                 "has_next_page": self.has_next}
 
 
+def _time(text: str) -> datetime:
+    """An RFC 3339 time as the state holds it (`upper()`: fromisoformat refuses RFC 3339's lowercase `z`)."""
+    return datetime.fromisoformat(text.upper())
+
+
+_TIME = (datetime.isoformat, _time)
+PROFILE = records(PatientProfile)
+SESSION = records(Session, created_at=_TIME, updated_at=_TIME)
+ACCOUNT = records(LinkedAccount, linked_at=_TIME)
+USER = Codec(ApiUser.to_json, ApiUser.from_json)
+"""How each record is stored and exported (a profile's and a session's `owner` is added by the export)."""
+
+
 class UserData:
     """One API user's Heidi data: patient profiles, sessions and the linked Heidi account. Ids are unique
     within it, not across users (every user has the docs' example ids): another user's object is, to this
     user, an object that does not exist."""
 
-    def __init__(self, user: ApiUser, clock: Clock, entropy: Callable[[int], bytes]):
+    def __init__(self, user: ApiUser, clock: Clock, entropy: Callable[[int], bytes], tables: Tables):
         self.user = user
         self.clock = clock
         self.entropy = entropy
-        self.profiles: dict[str, PatientProfile] = {}
-        self.sessions: dict[str, Session] = {}
+        self.profiles: dict[str, PatientProfile] = tables.table(f"profiles:{user.heidi_id}", PROFILE)
+        self.sessions: dict[str, Session] = tables.table(f"sessions:{user.heidi_id}", SESSION)
         """In creation order."""
-        self.account: LinkedAccount | None = None
+        self._accounts: dict[str, LinkedAccount] = tables.table("accounts", ACCOUNT)
+        """Every user's linked account, by the user's heidi_id."""
+
+    @property
+    def account(self) -> LinkedAccount | None:
+        return self._accounts.get(self.user.heidi_id)
+
+    @account.setter
+    def account(self, account: LinkedAccount | None) -> None:
+        if account is None:
+            self._accounts.pop(self.user.heidi_id, None)
+        else:
+            self._accounts[self.user.heidi_id] = account
 
     # -- patient profiles ----------------------------------------------------------------------
 
@@ -280,7 +305,7 @@ class UserData:
         """This API user's sessions, newest first, once it is linked to a Heidi user. (Several API users may link
         one Heidi user; each still sees only its own sessions.)"""
         self._linked()
-        mine = list(reversed(self.sessions.values()))
+        mine = list(self.sessions.values())[::-1]
         start = (page - 1) * page_size
         return Page(mine[start:start + page_size], len(mine), page, page_size)
 
@@ -293,7 +318,7 @@ class UserData:
             profile = PatientProfile(**{**raw, "fields": {name: raw["fields"].get(name) for name in PROFILE_FIELDS}})
             self._add(self.profiles, profile.id, profile, "patient profile")
         for raw in sessions:
-            session = Session(**{**raw, "created_at": _time(raw["created_at"]), "updated_at": _time(raw["updated_at"])})
+            session = SESSION.decode(raw)
             self._add(self.sessions, session.session_id, session, "session")
 
     def _add(self, into: dict, key: str, value, what: str) -> None:
@@ -313,13 +338,15 @@ def _link(session: Session, profile: PatientProfile, now: datetime) -> None:
 
 
 class HeidiBackend:
-    """One tenant's Heidi data, held per API user (`UserData`). The store serialises calls, so methods need
-    no locking of their own."""
+    """One tenant's Heidi data, held per API user (`UserData`), in tables (`core/tables.py`). The store serialises
+    calls, so methods need no locking of their own."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, tables: Tables | None = None):
         self.clock = clock
-        self.users: dict[ApiUser, UserData] = {}
-        """Every API user the tenant has seen, in the order first seen."""
+        self.tables = tables = tables or Tables()
+        self._users: dict[str, ApiUser] = tables.table("users", USER)
+        """Every API user the tenant has seen, by heidi_id, in the order first seen."""
+        self._data: dict[str, UserData] = {}
         self.entropy: Entropy = os.urandom
         """Where new IDs come from; a seeded data set swaps in a seeded source."""
 
@@ -331,27 +358,33 @@ class HeidiBackend:
     def user(self, user: ApiUser, doc_examples: bool = True) -> UserData:
         """`user`'s data. A user seen for the first time (a JWT bought, or a first call) starts with the docs'
         example profile and sessions, so the docs' requests run as written; with `doc_examples` False, empty."""
-        data = self.users.get(user)
+        key = user.heidi_id
+        data = self._data.get(key)
         if data is None:
-            data = self.users[user] = UserData(user, self.clock, lambda n: self.entropy(n))
-            if doc_examples:
-                examples = _doc_examples()
-                data.load(examples["profiles"], examples["sessions"])
+            data = self._data[key] = UserData(user, self.clock, lambda n: self.entropy(n), self.tables)
+            if key not in self._users:
+                self._users[key] = user
+                if doc_examples:
+                    examples = _doc_examples()
+                    data.load(examples["profiles"], examples["sessions"])
         return data
+
+    @property
+    def users(self) -> list[UserData]:
+        """Every API user's data, in the order first seen."""
+        return [self.user(user, doc_examples=False) for user in self._users.values()]
 
     # -- state ---------------------------------------------------------------------------------
 
     def to_state(self) -> dict:
         """Every object with its owner (`owner`; an account's owner is its own third_party_internal_id and email),
         grouped by user in the order users were first seen; `users` lists every user seen, data or not."""
-        users = list(self.users.values())
+        users = self.users
         return {
             "users": [u.user.to_json() for u in users],
-            "profiles": [{**record_fields(p), "owner": u.user.to_json()} for u in users for p in u.profiles.values()],
-            "sessions": [{**record_fields(s), "owner": u.user.to_json(), "created_at": s.created_at.isoformat(),
-                          "updated_at": s.updated_at.isoformat()} for u in users for s in u.sessions.values()],
-            "accounts": [{**record_fields(u.account), "linked_at": u.account.linked_at.isoformat()}
-                         for u in users if u.account is not None],
+            "profiles": [{**PROFILE.encode(p), "owner": u.user.to_json()} for u in users for p in u.profiles.values()],
+            "sessions": [{**SESSION.encode(s), "owner": u.user.to_json()} for u in users for s in u.sessions.values()],
+            "accounts": [ACCOUNT.encode(u.account) for u in users if u.account is not None],
         }
 
     @classmethod
@@ -361,7 +394,7 @@ class HeidiBackend:
         backend = cls(clock)
         for raw in state.get("users", []):
             user = ApiUser.from_json(raw)
-            if user in backend.users:
+            if user.heidi_id in backend._users:
                 raise ValueError(f"API user {user} appears twice")
             backend.user(user, doc_examples=False)
         for raw in state.get("profiles", []):
@@ -369,7 +402,7 @@ class HeidiBackend:
         for raw in state.get("sessions", []):
             backend._owner(raw).load([], [_without_owner(raw)])
         for raw in state.get("accounts", []):
-            account = LinkedAccount(**{**raw, "linked_at": _time(raw["linked_at"])})
+            account = ACCOUNT.decode(raw)
             owner = backend.user(ApiUser(account.third_party_internal_id, account.email), doc_examples=False)
             if owner.account is not None:
                 raise ValueError(f"linked account of API user {owner.user} appears twice")
@@ -382,11 +415,6 @@ class HeidiBackend:
 
 def _without_owner(raw: dict) -> dict:
     return {name: value for name, value in raw.items() if name != "owner"}
-
-
-def _time(text: str) -> datetime:
-    """An RFC 3339 time as the state holds it (`upper()`: fromisoformat refuses RFC 3339's lowercase `z`)."""
-    return datetime.fromisoformat(text.upper())
 
 
 def _doc_examples() -> dict:

@@ -1,0 +1,151 @@
+"""The shared store on a real Redis: records one by one, sessions as units of work, two stores as two workers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from mockserver.core.clock import Clock
+from mockserver.core.errors import BadRequest
+from mockserver.core.redis_store import RedisStore
+from mockserver.core.shared import RedisLink
+from mockserver.core.store import MemoryStore
+from mockserver.heidi.models import ApiUser
+from mockserver.registry import FAMILIES
+
+GROUP = "sqmcrfbv6fx4g04"
+CLOCK = Clock()
+CLOCK.freeze()
+"""One frozen clock for every store here: a world built twice gets the same timestamps."""
+
+
+def _store(link: RedisLink, clock: Clock = CLOCK) -> RedisStore:
+    store = RedisStore(link, lambda tenant, family: {})
+    for family in FAMILIES:
+        store.register(family.name, lambda settings, f=family: f.new_backend(clock, settings),
+                       lambda state, f=family: f.restore_backend(clock, state),
+                       lambda tables, f=family: f.open_backend(clock, tables))
+    return store
+
+
+@pytest.fixture
+def two(redis_link):
+    """Two stores on one prefix, each with its own connection: two worker processes as the store sees them."""
+    return _store(redis_link), _store(RedisLink.parse(redis_link.url))
+
+
+def test_what_one_worker_writes_the_other_reads(two):
+    first, second = two
+    with first.session("haidy", "acme") as haidy:
+        ctx = haidy.create_patient_context("P-1", GROUP, name="Ada")
+    with second.session("haidy", "acme", writes=False) as haidy:
+        assert haidy.patient_context(ctx.id).name == "Ada"
+        assert [c.external_id for c in haidy.find_patient_contexts()] == ["P-1"]
+    with second.session("haidy", "other", writes=False) as haidy:
+        assert haidy.find_patient_contexts() == []  # another tenant's world
+
+
+def test_a_change_in_place_is_written_back_and_only_what_changed(two):
+    first, second = two
+    with first.session("haidy", "acme") as haidy:
+        ctx = haidy.create_patient_context("P-1", GROUP)
+    with second.session("haidy", "acme") as haidy:
+        haidy.upload_files(ctx.id, [("a.txt", b"hello")], 1000)
+    with first.session("haidy", "acme", writes=False) as haidy:
+        stored = haidy.patient_context(ctx.id)
+        assert len(stored.file_ids) == 1 and haidy.files[stored.file_ids[0]].content == b"hello"
+    with first.session("heidi", "acme") as heidi:
+        user = heidi.users[0] if heidi.users else None
+    assert user is None  # reading Heidi's empty world created no user
+
+
+def test_an_error_in_a_session_writes_nothing(two):
+    first, _ = two
+    with pytest.raises(BadRequest), first.session("haidy", "acme") as haidy:
+        haidy.create_patient_context("P-1", GROUP)
+        haidy.create_patient_context("P-1", GROUP)  # the duplicate: the first create goes too
+    with first.session("haidy", "acme", writes=False) as haidy:
+        assert haidy.find_patient_contexts() == []
+
+
+def test_forty_concurrent_creates_of_one_external_id_on_two_workers_give_one_context(two):
+    outcomes, start = [], threading.Barrier(40)
+
+    def create(store):
+        start.wait()
+        try:
+            with store.session("haidy", "acme") as haidy:
+                haidy.create_patient_context("SAME", GROUP)
+            outcomes.append("created")
+        except BadRequest:
+            outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=create, args=(two[i % 2],)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created"] + ["duplicate"] * 39
+    with two[0].session("haidy", "acme", writes=False) as haidy:
+        assert len(haidy.find_patient_contexts(external_id="SAME")) == 1
+
+
+def test_export_and_load_match_the_memory_store(two):
+    """The same world built in memory and on Redis exports the same, and an export loaded into Redis comes back."""
+    clock = CLOCK
+    memory = MemoryStore(lambda tenant, family: {})
+    for family in FAMILIES:
+        memory.register(family.name, lambda settings, f=family: f.new_backend(clock, settings),
+                        lambda state, f=family: f.restore_backend(clock, state))
+
+    def build(store):
+        with store.session("haidy", "acme") as haidy:
+            haidy.entropy = lambda n: b"\1" * n
+            ctx = haidy.create_patient_context("P-1", GROUP, name="Ada")
+            haidy.upload_files(ctx.id, [("a.txt", b"hello")], 1000)
+        with store.session("heidi", "acme") as heidi:
+            heidi.entropy = lambda n: b"\2" * n
+            data = heidi.user(ApiUser("clin-1", "c@example.com"))
+            data.create_session()
+            data.link_account("kinde-1")
+        with store.session("esteem", "world") as esteem:
+            user = esteem.upsert_user("tok", role="admin")
+            esteem.create_patient(user, {"first_name": "A", "last_name": "B", "date_of_birth": "1980-01-01"})
+        return store.export()
+
+    first, second = two
+    exported = build(first)
+    assert exported == build(memory)
+    second.load(memory.export())
+    assert second.export() == exported
+    with second.session("esteem", "world") as esteem:  # ids go on from the loaded ones
+        user = esteem.authenticate("tok", enrol=False)
+        assert esteem.create_patient(user, {"first_name": "C", "last_name": "D",
+                                            "date_of_birth": "1990-01-01"}).id == 1050
+
+
+def test_reset_empties_the_world_for_every_worker_and_keeps_other_prefixes(two, redis_server):
+    first, second = two
+    neighbour = _store(RedisLink.parse(f"{redis_server.url}?prefix=neighbour{id(two)}"))
+    for store in (first, neighbour):
+        with store.session("haidy", "acme") as haidy:
+            haidy.create_patient_context("P-1", GROUP)
+    version = second.version
+    second.reset()
+    assert second.version != version
+    with first.session("haidy", "acme", writes=False) as haidy:
+        assert haidy.find_patient_contexts() == []
+    with neighbour.session("haidy", "acme", writes=False) as haidy:
+        assert len(haidy.find_patient_contexts()) == 1
+    neighbour.reset()
+
+
+def test_a_read_costs_one_record_not_the_table(two):
+    """A get reads the record it asks for: the table is never loaded whole for it."""
+    first, _ = two
+    with first.session("haidy", "acme") as haidy:
+        ids = [haidy.create_patient_context(f"P-{n}", GROUP).id for n in range(50)]
+    with first.session("haidy", "acme", writes=False) as haidy:
+        assert haidy.patient_context(ids[7]).external_id == "P-7"
+        assert not haidy.contexts._complete and list(haidy.contexts._objects) == [ids[7]]
