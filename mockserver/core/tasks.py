@@ -6,6 +6,9 @@ status a poll sees is the furthest step that both the timing mode and the finish
 Memory is bounded: finished tasks expire after a TTL, a tenant holds at most `max_per_tenant`
 tasks (oldest finished ones are evicted first), and with `once` retention a task is gone after
 the poll that reported DONE or FAILED.
+
+The step logic is `Task`'s own, and a task turns into JSON and back, so that `shared_tasks.RedisTaskEngine`
+(several worker processes, tasks in Redis) walks the same path to the same views.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ class TooManyTasks(ApiError):
     status = 429
     code = "TooManyTasks"
 
+    @classmethod
+    def over(cls, limit: int) -> TooManyTasks:
+        return cls(f"Too many tasks in progress (limit {limit}); poll or wait for some to finish")
+
 
 @dataclass
 class Task:
@@ -51,6 +58,12 @@ class Task:
     outcome: Future | None = None
     injected: TaskFailure | None = None
 
+    @classmethod
+    def new(cls, tenant: str, steps: list[str], now: datetime, injected: TaskFailure | None = None) -> Task:
+        """A task just submitted: QUEUED, as the docs' creation response shows."""
+        path = ["CREATED", "QUEUED", "STARTED", *steps, "SERVICE_DONE", DONE]
+        return cls(_new_id(), tenant, path, now, {"CREATED": now, "QUEUED": now}, injected=injected)
+
     @property
     def status(self) -> str:
         return list(self.reached)[-1]
@@ -58,6 +71,11 @@ class Task:
     @property
     def finished(self) -> bool:
         return self.status in (DONE, FAILED)
+
+    @property
+    def work_done(self) -> bool:
+        """False also while the work is not yet handed to a thread (a peek may see the task then)."""
+        return self.outcome is not None and self.outcome.done()
 
     def view(self, *, with_result: bool = True) -> dict:
         """The task object of the docs; without `result` for a look that is not the client's poll."""
@@ -75,13 +93,82 @@ class Task:
             "additional_info": {"error": failure.error, "details": failure.details} if failure else None,
         }
 
+    def peek_view(self) -> dict:
+        """The task as the console sees it (`peek`): no result, but whose it is and how often it was polled."""
+        return {**self.view(with_result=False), "tenant": self.tenant, "polls": self.polls,
+                "created_at": iso(self.created)}
+
     def _failure(self) -> TaskFailure | None:
         if self.injected:
             return self.injected
-        error = self.outcome.exception() if self.outcome and self.outcome.done() else None
-        if isinstance(error, TaskFailure):
-            return error
-        return TaskFailure("Internal processing error", repr(error)) if error else None
+        error = self.outcome.exception() if self.work_done else None
+        return as_failure(error) if error else None
+
+    def advance(self, timing: str, duration: float, now: datetime) -> None:
+        """Move as far as `timing` allows, stopping before DONE until the work is done."""
+        if self.finished:
+            return
+        work_done = self.work_done
+        failed = self.injected is not None or (work_done and self.outcome.exception() is not None)
+        position = self.steps.index(self.status)
+        if timing == "instant":
+            target = len(self.steps) - 1
+        elif timing == "per-poll":
+            target = position + 1
+        else:
+            elapsed = (now - self.created).total_seconds()
+            target = int(elapsed / duration * (len(self.steps) - 2)) + 1 if duration > 0 else len(self.steps)
+        target = min(target, len(self.steps) - 1)
+        if failed:
+            # A failure shows once processing has started: the step after STARTED never comes.
+            stop = self.steps.index("STARTED")
+            for name in self.steps[position + 1 : min(target, stop) + 1]:
+                self.reached[name] = self._when(timing, duration, name, now)
+            if target > stop:
+                self.reached[FAILED] = self._when(timing, duration, self.steps[stop + 1], now)
+            return
+        if not work_done:
+            target = min(target, len(self.steps) - 2)
+        for name in self.steps[position + 1 : target + 1]:
+            self.reached[name] = self._when(timing, duration, name, now)
+
+    def finish(self, now: datetime) -> None:
+        """Every step reached at `now`: a task that is DONE as soon as it exists."""
+        for name in self.steps[2:]:
+            self.reached[name] = now
+
+    def _when(self, timing: str, duration: float, step: str, now: datetime) -> datetime:
+        """When a step was reached: on its schedule in realtime, else at this poll."""
+        if timing != "realtime":
+            return now
+        index = self.steps.index(step)
+        scheduled = self.created + timedelta(seconds=duration * (index - 1) / (len(self.steps) - 2))
+        return min(scheduled, now)
+
+    def to_dict(self) -> dict:
+        """Everything but the work's outcome, as JSON holds it (exact to the microsecond): a shared store keeps
+        tasks this way."""
+        return {"id": self.id, "tenant": self.tenant, "steps": self.steps, "created": self.created.isoformat(),
+                "reached": {name: at.isoformat() for name, at in self.reached.items()}, "polls": self.polls,
+                "injected": [self.injected.error, self.injected.details] if self.injected else None}
+
+    @classmethod
+    def from_dict(cls, data: dict, outcome: Future | None = None) -> Task:
+        """The task `to_dict` gave, with the outcome of its work (None: still running)."""
+        injected = data["injected"]
+        return cls(data["id"], data["tenant"], data["steps"], datetime.fromisoformat(data["created"]),
+                   {name: datetime.fromisoformat(at) for name, at in data["reached"].items()}, data["polls"],
+                   outcome, TaskFailure(*injected) if injected else None)
+
+
+def as_failure(error: BaseException) -> TaskFailure:
+    """How an exception of the work shows in the task: its own TaskFailure, else an internal error."""
+    return error if isinstance(error, TaskFailure) else TaskFailure("Internal processing error", repr(error))
+
+
+def check_modes(timing: str, retention: str) -> None:
+    if timing not in TIMINGS or retention not in RETENTIONS:
+        raise ValueError(f"task timing must be one of {TIMINGS} and retention one of {RETENTIONS}")
 
 
 class TaskEngine:
@@ -89,8 +176,7 @@ class TaskEngine:
 
     def __init__(self, clock: Clock, *, timing: str = "realtime", retention: str = "once",
                  duration: float = 3.0, ttl: float = 3600.0, max_per_tenant: int = 1000, workers: int = 2):
-        if timing not in TIMINGS or retention not in RETENTIONS:
-            raise ValueError(f"task timing must be one of {TIMINGS} and retention one of {RETENTIONS}")
+        check_modes(timing, retention)
         self.clock, self.timing, self.retention = clock, timing, retention
         self.duration, self.ttl, self.max_per_tenant = duration, ttl, max_per_tenant
         self._tasks: dict[tuple[str, str], Task] = {}
@@ -102,14 +188,12 @@ class TaskEngine:
                injected: TaskFailure | None = None) -> Task:
         """Start a task; it is QUEUED on return, as the docs' creation response shows."""
         now = self.clock.now()
-        task = Task(_new_id(), tenant, ["CREATED", "QUEUED", "STARTED", *steps, "SERVICE_DONE", DONE], now,
-                    injected=injected)
-        task.reached = {"CREATED": now, "QUEUED": now}
+        task = Task.new(tenant, steps, now, injected)
         with self._lock:
             self._expire(now)
             self._make_room(tenant)
             self._tasks[(tenant, task.id)] = task
-        task.outcome = self._pool.submit(work) if self._pool else _run_now(work)
+        task.outcome = self._pool.submit(work) if self._pool else run_now(work)
         return task
 
     def poll(self, tenant: str, task_id: str) -> dict:
@@ -121,7 +205,7 @@ class TaskEngine:
             if task is None:
                 raise NotFound("Task not found")
             task.polls += 1
-            self._advance(task, now)
+            task.advance(self.timing, self.duration, now)
             if task.finished and self.retention == "once":
                 del self._tasks[(tenant, task_id)]
         return task.view()
@@ -135,11 +219,10 @@ class TaskEngine:
         with self._lock:
             self._expire(now)
             views = []
-            for (tenant, _), task in self._tasks.items():
+            for task in self._tasks.values():
                 if self.timing == "realtime":
-                    self._advance(task, now)
-                views.append({**task.view(with_result=False), "tenant": tenant, "polls": task.polls,
-                              "created_at": iso(task.created)})
+                    task.advance(self.timing, self.duration, now)
+                views.append(task.peek_view())
         return views
 
     def finished_view(self, tenant: str, steps: list[str], result: Any) -> dict:
@@ -147,8 +230,7 @@ class TaskEngine:
         task = self.submit(tenant, steps, lambda: result)
         now = self.clock.now()
         with self._lock:
-            for name in task.steps[2:]:
-                task.reached[name] = now
+            task.finish(now)
         return task.view()
 
     def reset(self) -> None:
@@ -157,42 +239,6 @@ class TaskEngine:
 
     def __len__(self) -> int:
         return len(self._tasks)
-
-    def _advance(self, task: Task, now: datetime) -> None:
-        """Move `task` as far as its timing allows, stopping before DONE until the work is done."""
-        if task.finished:
-            return
-        work_done = task.outcome.done()
-        failed = task.injected is not None or (work_done and task.outcome.exception() is not None)
-        position = task.steps.index(task.status)
-        if self.timing == "instant":
-            target = len(task.steps) - 1
-        elif self.timing == "per-poll":
-            target = position + 1
-        else:
-            elapsed = (now - task.created).total_seconds()
-            target = int(elapsed / self.duration * (len(task.steps) - 2)) + 1 if self.duration > 0 else len(task.steps)
-        target = min(target, len(task.steps) - 1)
-        if failed:
-            # A failure shows once processing has started: the step after STARTED never comes.
-            stop = task.steps.index("STARTED")
-            for name in task.steps[position + 1 : min(target, stop) + 1]:
-                task.reached[name] = self._when(task, name, now)
-            if target > stop:
-                task.reached[FAILED] = self._when(task, task.steps[stop + 1], now)
-            return
-        if not work_done:
-            target = min(target, len(task.steps) - 2)
-        for name in task.steps[position + 1 : target + 1]:
-            task.reached[name] = self._when(task, name, now)
-
-    def _when(self, task: Task, step: str, now: datetime) -> datetime:
-        """When a step was reached: on its schedule in realtime, else at this poll."""
-        if self.timing != "realtime":
-            return now
-        index = task.steps.index(step)
-        scheduled = task.created + timedelta(seconds=self.duration * (index - 1) / (len(task.steps) - 2))
-        return min(scheduled, now)
 
     def _expire(self, now: datetime) -> None:
         limit = now - timedelta(seconds=self.ttl)
@@ -204,15 +250,13 @@ class TaskEngine:
         mine = [t for (owner, _), t in self._tasks.items() if owner == tenant]
         if len(mine) < self.max_per_tenant:
             return
-        finished = sorted((t for t in mine if t.finished or (t.outcome and t.outcome.done())), key=lambda t: t.created)
+        finished = sorted((t for t in mine if t.finished or t.work_done), key=lambda t: t.created)
         if not finished:
-            raise TooManyTasks(
-                f"Too many tasks in progress (limit {self.max_per_tenant}); poll or wait for some to finish"
-            )
+            raise TooManyTasks.over(self.max_per_tenant)
         del self._tasks[(tenant, finished[0].id)]
 
 
-def _run_now(work: Callable[[], Any]) -> Future:
+def run_now(work: Callable[[], Any]) -> Future:
     future: Future = Future()
     try:
         future.set_result(work())
