@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import suppress
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -28,6 +29,7 @@ from mockserver.core.family import Family, schemas_for
 from mockserver.core.latency import Latency
 from mockserver.core.openapi import document
 from mockserver.core.pipeline import TASK_FAILURE_KEY, mount
+from mockserver.core.shared import UNAVAILABLE, unavailable
 from mockserver.core.store import MemoryStore
 from mockserver.core.tasks import TaskEngine, TaskFailure
 from mockserver.core.tenants import TenantDirectory
@@ -47,25 +49,20 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     drops.quiet_server_logs()  # a fault rule's dropped connection is one info line, not a server's traceback
-    tenants = TenantDirectory(config, config.tenants(schemas),
-                              {f.name: f.shared_tenant for f in families if f.shared_tenant})
-    clock = Clock()
-    store = MemoryStore(tenants.settings)
+    parts = _shared_parts(config, schemas, families) if config.store else _memory_parts(config, schemas, families)
+    store, clock = parts["store"], parts["clock"]
     for family in families:
-        store.register(family.name, _factory(family, clock), _restorer(family, clock))
+        store.register(family.name, _factory(family, clock), _restorer(family, clock), _opener(family, clock))
     admin_apis = [admin.api] + [f.admin for f in families if f.admin]
     apis = [f.api for f in families] + admin_apis
-    tasks = TaskEngine(clock, timing=config.task_timing, retention=config.task_retention, duration=config.task_seconds,
-                       ttl=config.task_ttl_seconds, max_per_tenant=config.max_tasks_per_tenant)
     state = config.state(schemas)
-    runtime = Runtime(config, schemas, tenants, store, clock, families, apis, Journal(config.journal_size),
-                      Faults(), tasks, None if state is None else json.dumps(state),
+    runtime = Runtime(config, schemas, parts["tenants"], store, clock, families, apis, parts["journal"],
+                      parts["faults"], parts["tasks"], None if state is None else json.dumps(state),
                       admin=AdminAccess(config.auth == "strict", config.all_admin_tokens(schemas)),
-                      latency=Latency(config.latency_ms()))
+                      latency=parts["latency"])
     app.extensions["mockserver"] = runtime
     saved = config.saved_state(schemas)  # where the last run of `serve --snapshot` left the world
-    if saved is not None or state is not None:
-        store.load(saved if saved is not None else state)
+    store.start(saved if saved is not None else state)
 
     operations: dict[str, Operation] = {}
     for api in apis:
@@ -84,6 +81,52 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
     _install_error_handlers(app, resolve)
     _install_traffic_hooks(app, runtime, resolve)
     return app
+
+
+def _task_options(config: Config) -> dict:
+    return {"timing": config.task_timing, "retention": config.task_retention, "duration": config.task_seconds,
+            "ttl": config.task_ttl_seconds, "max_per_tenant": config.max_tasks_per_tenant}
+
+
+def _shared_families(families: tuple[Family, ...]) -> dict[str, str]:
+    return {f.name: f.shared_tenant for f in families if f.shared_tenant}
+
+
+def _memory_parts(config: Config, schemas, families: tuple[Family, ...]) -> dict:
+    """Everything that holds state, in this process: the default, and the fastest."""
+    tenants = TenantDirectory(config, config.tenants(schemas), _shared_families(families))
+    clock = Clock()
+    return {"tenants": tenants, "clock": clock, "store": MemoryStore(tenants.settings),
+            "journal": Journal(config.journal_size), "faults": Faults(),
+            "tasks": TaskEngine(clock, **_task_options(config)), "latency": Latency(config.latency_ms())}
+
+
+def _shared_parts(config: Config, schemas, families: tuple[Family, ...]) -> dict:
+    """Everything that holds state, in the Redis of `--store` (`core/shared.py`): every worker and host given the
+    same URL and prefix serves one world, and it outlives the process."""
+    from mockserver.control.faults import RedisFaults
+    from mockserver.control.journal import RedisJournal
+    from mockserver.core.clock import RedisClock
+    from mockserver.core.latency import RedisLatency
+    from mockserver.core.redis_store import RedisStore
+    from mockserver.core.shared import RedisLink
+    from mockserver.core.shared_tasks import RedisTaskEngine
+    from mockserver.core.tenants import RedisTenantDirectory
+
+    link = RedisLink.parse(config.store)
+    if config.jwt_secret_random:  # JWTs from one worker, host or run are good on every other
+        config.jwt_secret = (link.redis.set(link.key("jwt-secret"), config.jwt_secret, nx=True, get=True)
+                             or config.jwt_secret.encode()).decode()
+    tenants = RedisTenantDirectory(link, config, config.tenants(schemas), _shared_families(families))
+    clock = RedisClock(link)
+    return {"tenants": tenants, "clock": clock, "store": RedisStore(link, tenants.settings),
+            "journal": RedisJournal(link, config.journal_size), "faults": RedisFaults(link),
+            "tasks": RedisTaskEngine(clock, link=link, **_task_options(config)),
+            "latency": RedisLatency(link, config.latency_ms())}
+
+
+def _opener(family: Family, clock: Clock):
+    return None if family.open_backend is None else lambda tables: family.open_backend(clock, tables)
 
 
 def _factory(family: Family, clock: Clock):
@@ -144,6 +187,9 @@ def _install_error_handlers(app: Flask, resolve) -> None:
         wrapped.status, wrapped.code = error.code or 400, error.name.replace(" ", "")
         return render(wrapped)
 
+    for unavailable_error in UNAVAILABLE:  # Redis down or unreachable: 503 in the family's shape, nothing written
+        app.register_error_handler(unavailable_error, lambda error: render(unavailable(error)))
+
     @app.errorhandler(ContractViolation)
     def contract_violation(error: ContractViolation):
         log.error("contract violation: %s", error)
@@ -194,11 +240,13 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
             access_log.write(req.method, req.full_path.rstrip("?"), response.status_code, elapsed)
         if not req.path.startswith("/_mock/") and req.path != VENDOR_DOCUMENT:
             op, api = resolve()
-            journal.record(
-                at=clock.now(), family=api.name if api else "", method=req.method, path=req.path, environ=environ,
-                request_body=_request_bytes(req), status=response.status_code, duration_ms=round(elapsed, 3),
-                response_body=b"" if response.is_streamed or response.direct_passthrough else response.get_data(),
-                operation=op.operation_id if op else None, fault=environ.get(FAULT_KEY))
+            with suppress(*UNAVAILABLE):  # Redis went away: the answer (a 503, likely) still goes out
+                journal.record(
+                    at=clock.now(), family=api.name if api else "", method=req.method, path=req.path,
+                    environ=environ, request_body=_request_bytes(req), status=response.status_code,
+                    duration_ms=round(elapsed, 3),
+                    response_body=b"" if response.is_streamed or response.direct_passthrough else response.get_data(),
+                    operation=op.operation_id if op else None, fault=environ.get(FAULT_KEY))
         return response
 
 

@@ -4,6 +4,7 @@ session's wants an admin token (`core.auth.AdminAccess`)."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,8 +40,15 @@ def health(call):
             "task_seconds": config.task_seconds, "task_retention": config.task_retention,
             "data_set": data_set or None, "cors_origins": list(config.cors_origins),
             "admin_origins": list(config.admin_origins),
-            "store": {"kind": "memory", "reachable": True,
-                      "snapshot": Path(config.snapshot).name if config.snapshot else None}}
+            "worker": os.getpid(), "store": _store_health(call.runtime)}
+
+
+def _store_health(runtime) -> dict:
+    """Which store holds the state and whether it answers: health must answer while Redis does not."""
+    link = getattr(runtime.store, "link", None)
+    return {"kind": runtime.store.kind, "reachable": link.reachable() if link else True,
+            "location": link.where() if link else None,
+            "snapshot": Path(runtime.config.snapshot).name if runtime.config.snapshot else None}
 
 
 @api.operation("GET", "/_mock/credentials", summary="How to authenticate to each family, and with which tokens",

@@ -47,9 +47,7 @@ class Runtime:
         """Back to how the server started: only the start state's data, the configured tenants, real time, the
         configured latency."""
         self.tenants.reset()
-        self.store.reset()
-        if self.start_state is not None:
-            self.store.load(json.loads(self.start_state))
+        self.store.load(json.loads(self.start_state) if self.start_state is not None else {"tenants": {}})
         self.journal.clear()
         self.faults.clear()
         self.tasks.reset()

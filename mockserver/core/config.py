@@ -47,6 +47,9 @@ class Config:
     """A file the state is written to every `snapshot_seconds` and on a clean stop, and read back on start when it
     exists (`control/snapshot.py`); a reset still returns to the start state."""
     snapshot_seconds: float = 30.0
+    store: str | None = None
+    """`redis://HOST:PORT/DB[?prefix=NAME]`: keep every piece of state in that Redis (`core/shared.py`), shared by
+    every worker and host given the same URL and prefix, and kept across restarts. None: in this process's memory."""
     journal_size: int = 1000
     """How many requests the journal keeps (oldest dropped first)."""
     task_timing: str = "realtime"
@@ -59,7 +62,10 @@ class Config:
     allowed_url_hosts: list[str] = field(default_factory=list)
     """Hosts the structure API may download from, besides loopback and the mock's own files."""
     jwt_secret: str | None = None
-    """HS256 key of Heidi's JWTs; random per start unless given, so a restarted mock refuses old tokens."""
+    """HS256 key of Heidi's JWTs; random per start unless given, so a restarted mock refuses old tokens. On the shared
+    store a random key is the store's: the first start makes it, every worker, host and restart uses it."""
+    jwt_secret_random: bool = False
+    """Set at start when no `jwt_secret` was given."""
     jwt_lifetime_seconds: int = 3600
     """How long a Heidi JWT from `GET /jwt` stays valid, on the mock's clock."""
     heidi_doc_examples: bool = True
@@ -78,7 +84,8 @@ class Config:
             data_set_state(self.fixtures)  # an unknown name fails here, not at the first load
         if self.jwt_lifetime_seconds < 1:
             raise ValueError(f"the JWT lifetime must be at least 1 second, not {self.jwt_lifetime_seconds}")
-        self.jwt_secret = self.jwt_secret or secrets.token_urlsafe(32)
+        if not self.jwt_secret:
+            self.jwt_secret, self.jwt_secret_random = secrets.token_urlsafe(32), True
         if self.admin_tokens and self.auth != "strict":
             raise ValueError("admin tokens need auth 'strict' (--auth strict): in open auth the admin API is open")
         if not all(isinstance(token, str) and token.strip() == token and token for token in self.admin_tokens):
@@ -86,6 +93,12 @@ class Config:
         self.admin_origins = [_origin(origin) for origin in self.admin_origins]
         if self.latency is not None:
             latency.parse(self.latency)
+        if self.store is not None:
+            from mockserver.core.shared import RedisLink
+
+            RedisLink.parse(self.store)  # a malformed URL fails here, not at the first request
+            if self.snapshot:
+                raise ValueError("a snapshot file is for the memory store; Redis keeps the state itself (--store)")
         if self.snapshot_seconds < 0:
             raise ValueError(f"the snapshot interval must be 0 (on stop only) or more seconds, "
                              f"not {self.snapshot_seconds}")

@@ -73,3 +73,28 @@ class Latency:
     def to_json(self) -> dict:
         low, high = self.range
         return {"min_ms": low, "max_ms": high, "enabled": high > 0, "description": describe(low, high)}
+
+
+class RedisLatency(Latency):
+    """The latency of the shared store (`serve --store`): one value in Redis, so a change through any worker holds
+    for every worker; what `serve --latency` gave is the start value of each, and a reset goes back to it."""
+
+    def __init__(self, link, start: tuple[int, int] = (0, 0)):
+        super().__init__(start)
+        self._redis, self._key = link.redis, link.key("latency")
+
+    @property
+    def range(self) -> tuple[int, int]:
+        raw = self._redis.get(self._key)
+        if raw is None:
+            return self.start
+        low, high = raw.split(b",")
+        return int(low), int(high)
+
+    @range.setter
+    def range(self, value: tuple[int, int]) -> None:
+        if hasattr(self, "_key"):  # Latency.__init__ sets the start range before the link is known: nothing stored
+            self._redis.set(self._key, f"{value[0]},{value[1]}")
+
+    def reset(self) -> None:
+        self._redis.delete(self._key)

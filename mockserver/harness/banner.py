@@ -53,6 +53,9 @@ def render(runtime, host: str, port: int, server: str) -> str:
         every = f"every {config.snapshot_seconds:g} s when it changed and " if config.snapshot_seconds else ""
         lines.append(f"  snapshot       {config.snapshot}: written {every}on Ctrl-C; a reset returns to the start "
                      "data, not to it")
+    if config.store:
+        lines.append(f"  store          {runtime.store.link.where()}: every worker and host on this URL serves one "
+                     "world, kept across restarts")
     low, high = runtime.latency.range
     if high:
         lines.append(f"  latency        {describe(low, high)} on every vendor answer")

@@ -35,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
                             "and on Ctrl-C, read back on the next start; reset still returns to the start state")
     serve.add_argument("--snapshot-every", dest="snapshot_seconds", type=float, default=30.0, metavar="SECONDS",
                        help="with --snapshot: how often to write it (default 30; 0: only on stop)")
+    serve.add_argument("--store", metavar="redis://HOST:PORT/DB",
+                       help="keep every piece of state in this Redis (add ?prefix=NAME to share one Redis between "
+                            "mocks): every worker and host given the same URL serves one world, and it survives a "
+                            "restart (default: this process's memory)")
+    serve.add_argument("--workers", type=_positive, default=1,
+                       help="server processes (granian); more than one needs --store (default 1)")
     serve.add_argument("--max-body-mb", type=float, default=50, help="largest request body (413 above)")
     serve.add_argument("--max-file-mb", type=float, default=20, help="largest uploaded file (refused above)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
@@ -147,17 +153,23 @@ def main(argv: list[str] | None = None) -> int:
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
                         allowed_url_hosts=args.allowed_url_hosts, admin_origins=args.admin_origins,
                         admin_tokens=args.admin_tokens, latency=args.latency, snapshot=args.snapshot,
-                        snapshot_seconds=args.snapshot_seconds)
+                        snapshot_seconds=args.snapshot_seconds, store=args.store)
+        if args.workers > 1 and (not args.store or args.server != "granian"):
+            raise ValueError("--workers above 1 needs --store (one world for every worker) and the granian server")
         from mockserver.app import create_app
+        from mockserver.core.shared import UNAVAILABLE
 
-        app = create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server
+        try:
+            app = create_app(config)  # a tenants or state file it cannot load: a usage error now, not a failing server
+        except UNAVAILABLE as exc:
+            raise ValueError(f"the store {args.store} does not answer: {exc}") from None
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     from mockserver.harness.banner import render
     from mockserver.harness.server import serve as run
 
     banner = render(app.extensions["mockserver"], args.host, args.port, args.server)
-    run(config, args.host, args.port, server=args.server, threads=args.threads, banner=banner)
+    run(config, args.host, args.port, server=args.server, threads=args.threads, workers=args.workers, banner=banner)
     return 0
 
 

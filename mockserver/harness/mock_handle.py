@@ -50,5 +50,21 @@ class MockHandle:
         return self.runtime.store.session(family, tenant)
 
     def fault(self, **rule) -> FaultRule:
-        """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`."""
-        return self.runtime.faults.add(FaultRule(**rule))
+        """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`. What it returns reads
+        as the rule stands now (`matched`, `fired`), on either store."""
+        return LiveRule(self.runtime.faults, self.runtime.faults.add(FaultRule(**rule)))
+
+
+class LiveRule:
+    """A fault rule whose attributes are read afresh from the rules held: on the shared store the counters live in
+    Redis, and a rule object copied out of it would keep the counts of the moment it was added."""
+
+    def __init__(self, faults, rule: FaultRule):
+        self._faults, self._added = faults, rule
+
+    def __getattr__(self, name: str):
+        current = next((r for r in self._faults.rules() if r.id == self._added.id), self._added)
+        return getattr(current, name)
+
+    def __repr__(self) -> str:
+        return f"LiveRule({self._added.id})"

@@ -36,9 +36,13 @@ _SEEN = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("mockserver").addoption(
+    group = parser.getgroup("mockserver")
+    group.addoption(
         "--mockserver-coverage", action="store_true",
         help="report which documented operations and status codes the tests exercised on the mock")
+    group.addoption(
+        "--mockserver-store", metavar="redis://HOST:PORT/DB", default=None,
+        help="run the mocks on this Redis (the shared store) instead of in memory; each mock under a prefix of its own")
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -63,19 +67,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockserver_session() -> MockServer:
+def mockserver_store(request: pytest.FixtureRequest) -> str | None:
+    """Where the mocks keep their state: None, in memory (the default); or a Redis URL (`--mockserver-store`), on
+    which every mock of the session gets a prefix of its own. Override it to choose in a conftest."""
+    return request.config.getoption("--mockserver-store", default=None)
+
+
+def _own_store(store: str | None) -> str | None:
+    from mockserver.core.shared import with_fresh_prefix
+
+    return store and with_fresh_prefix(store)
+
+
+def _stop(server: MockServer) -> None:
+    server.stop()
+    link = getattr(server.runtime.store, "link", None)
+    if link is not None:
+        link.wipe()
+
+
+@pytest.fixture(scope="session")
+def mockserver_session(mockserver_store: str | None) -> MockServer:
     """The session's shared mock (one per pytest-xdist worker), checking its answers against the schemas."""
     from mockserver.app import create_app
     from mockserver.core.config import Config
     from mockserver.harness.live_server import MockServer
 
-    server = MockServer(create_app(Config(validate_responses=True)))
+    server = MockServer(create_app(Config(validate_responses=True, store=_own_store(mockserver_store))))
     yield server
-    server.stop()
+    _stop(server)
 
 
 @pytest.fixture
-def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -> MockServer:
+def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer,
+               mockserver_store: str | None) -> MockServer:
     """The mock for this test, freshly reset; a `@pytest.mark.mockserver(...)` test gets its own."""
     import secrets
 
@@ -95,7 +120,7 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
             options["admin_tokens"] = [secrets.token_urlsafe(16)]                 # with `mockserver.admin_headers`
         if state is not None and not isinstance(state, dict):
             options["state_file"] = str(state)  # checked on load, and what reset() returns to
-        server = MockServer(create_app(Config(validate_responses=True, **options)))
+        server = MockServer(create_app(Config(validate_responses=True, store=_own_store(mockserver_store), **options)))
         if isinstance(state, dict):
             check_document(server.runtime.schemas.errors("mock/state", state), "the marker's state")
             server.runtime.store.load(state)
@@ -106,7 +131,7 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServer) -
     if seen is not None:
         seen.extend(server.journal.find())
     if server is not mockserver_session:
-        server.stop()
+        _stop(server)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Serving the app: granian (fast, Rust) for `mockserver serve`, waitress as a pure-Python fallback.
 
-State lives in memory, so there is exactly one worker process; granian runs the WSGI app on a
-pool of threads. The config reaches the worker through an environment variable because granian
-imports the app itself (`factory=True`).
+With state in memory there is exactly one worker process; with `--store redis://...` (the shared store) there may
+be several, each a whole app on the one world in Redis. Granian runs the WSGI app on a pool of threads per worker.
+The config reaches the workers through an environment variable because granian imports the app itself
+(`factory=True`).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _nudge_main_thread(every: float = 0.25) -> None:
     threading.Thread(target=nudge, name="mockserver-signal-nudge", daemon=True).start()
 
 
-def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS,
+def serve(config: Config, host: str, port: int, server: str = "granian", threads: int = THREADS, workers: int = 1,
           banner: str | None = None) -> None:
     """Block serving on host:port until SIGINT/SIGTERM, then shut down cleanly. `banner`: what to print first
     (the CLI's, with the console's URL and the credentials) instead of the one line of where it listens."""
@@ -108,7 +109,8 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
         _freeze_what_lives_until_exit()
         _nudge_main_thread()
         Granian("mockserver.harness.server:app_from_env", factory=True, address=host, port=port, interface="wsgi",
-                workers=1, blocking_threads=threads, log_access=False, log_level="warning").serve()
+                workers=workers, respawn_failed_workers=workers > 1, respawn_interval=0.5, blocking_threads=threads,
+                log_access=False, log_level="warning").serve()
     elif server == "waitress":
         from waitress.server import create_server
 

@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import os
 
 import pytest
 
@@ -12,11 +13,13 @@ from tests.heidi.support import login
 from tests.support import AUTH, GROUP
 
 
-def test_health(client):
+def test_health(client, store):
+    shared = {"kind": "redis", "reachable": True, "location": store, "snapshot": None}
     assert client.get("/_mock/health").get_json() == {
         "status": "ok", "version": "0.1.0", "auth": "open", "families": ["haidy", "heidi", "esteem"],
         "task_timing": "realtime", "task_seconds": 3.0, "task_retention": "once", "data_set": None,
-        "cors_origins": ["*"], "admin_origins": [], "store": {"kind": "memory", "reachable": True, "snapshot": None}}
+        "cors_origins": ["*"], "admin_origins": [], "worker": os.getpid(),
+        "store": shared if store else {"kind": "memory", "reachable": True, "location": None, "snapshot": None}}
 
 
 def test_health_names_the_data_set_but_not_where_it_lies(tmp_path):

@@ -43,7 +43,7 @@ def test_the_state_is_written_on_stop_and_read_back_on_start(tmp_path, server):
     second = Served("--server", server, "--snapshot", str(snapshot), "--no-access-log")
     try:
         store = requests.get(f"{second.url}/_mock/health", timeout=10).json()["store"]
-        assert store == {"kind": "memory", "reachable": True, "snapshot": "state.json"}
+        assert store == {"kind": "memory", "reachable": True, "location": None, "snapshot": "state.json"}
         again = requests.get(f"{second.url}/v2/patient-contexts/{kept['id']}", headers=AUTH, timeout=10)
         assert again.status_code == 200 and again.json() == kept
         duplicate = requests.post(f"{second.url}/v2/patient-contexts/", headers=AUTH, timeout=10,

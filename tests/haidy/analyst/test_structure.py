@@ -17,8 +17,8 @@ HOLISTIC = SchemaRegistry.default().validator("haidy/holistic-patient")
 
 
 @pytest.fixture
-def app():
-    return create_app(Config(validate_responses=True, task_timing="per-poll"))
+def app(store):
+    return create_app(Config(validate_responses=True, task_timing="per-poll", store=store))
 
 
 def b64(data: bytes) -> str:
