@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from mockserver.core.errors import StoreUnavailable
 from mockserver.core.shared import RedisLink
 from mockserver.core.store import Backend, Factory, Restorer
-from mockserver.core.tables import Codec, Tables
+from mockserver.core.tables import PLAIN, Codec, Tables
 
 Opener = Callable[[Tables], Backend]
 """A family's backend over tables that already hold its data (no configuring, no data of its own)."""
@@ -33,9 +33,10 @@ LOCK_SECONDS = 30
 LOCK_WAIT_SECONDS = 10
 """How long a request waits for a tenant's lock before it answers 503."""
 
-# ARGV: the version key, the slots key, the slot, whether to delete every data key first (its pattern), then ops
-# of four: op, key, field, value. "h": HSET key field value and keep field's order (ZADD NX with the next number
-# of counter key `value`... see below); "x": HDEL key field and ZREM its order.
+# ARGV: the version key, the slots key, the slot to add ('' for none), the pattern of the keys to delete first
+# ('' for none), then ops of four: op, key, field, value. "h": HSET key field value, and a new field gets the next
+# number of `key:n` as its place in `key:o` (the table's insertion order); "x": HDEL key field and its place;
+# "s": SADD key field.
 _APPLY = """
 local version, slots, slot, wipe = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if wipe ~= '' then
@@ -178,12 +179,9 @@ class RedisTables(Tables):
         self._link = link
         self._slot_key = slot_key
 
-    def table(self, name: str, codec: Codec | None = None) -> MutableMapping:
+    def table(self, name: str, codec: Codec = PLAIN) -> MutableMapping:
         found = self.made.get(name)
         if found is None:
-            from mockserver.core.tables import PLAIN
-
-            codec = codec or PLAIN
             found = self.made[name] = (RedisTable(self._link, f"{self._slot_key}:{name}", codec), codec)
         return found[0]
 
@@ -223,30 +221,40 @@ class RedisStore:
 
     @contextmanager
     def session(self, family: str, tenant: str, *, writes: bool = True) -> Iterator[Backend]:
-        redis = self.link.redis
-        slot = self._slot(family, tenant)
+        """The tenant's backend for the `with` block. Writing: under the tenant's lock, what changed written back at
+        the end (nothing if the block raised). Reading: no lock, nothing written (a tenant not yet made is made)."""
         slots = self.link.key("d", "slots")
-        exists = redis.sismember(slots, slot)
-        if not writes and exists:
-            yield self._families[family][2](RedisTables(self.link, self._slot_key(family, tenant)))
+        slot = self._slot(family, tenant)
+        if not writes and self.link.redis.sismember(slots, slot):
+            yield self._open(family, tenant)[1]
             return
-        lock = redis.lock(self.link.key("lock", family, tenant), timeout=LOCK_SECONDS,
-                          blocking_timeout=LOCK_WAIT_SECONDS)
+        with self._locked(family, tenant):
+            tables, backend = self._open(family, tenant)
+            new = not self.link.redis.sismember(slots, slot)
+            if new:
+                backend.configure(self._settings(tenant, family))
+            yield backend
+            changes = tables.changes()
+            if changes or new:  # an unchanged world keeps its version: the console's ETag holds
+                self._apply(args=[self.link.key("version"), slots, slot, "", *changes])
+
+    def _open(self, family: str, tenant: str) -> tuple[RedisTables, Backend]:
+        tables = RedisTables(self.link, self._slot_key(family, tenant))
+        return tables, self._families[family][2](tables)
+
+    @contextmanager
+    def _locked(self, family: str, tenant: str) -> Iterator[None]:
+        """The (family, tenant) lock, held across every worker and host; it expires if its holder dies."""
+        lock = self.link.redis.lock(self.link.key("lock", family, tenant), timeout=LOCK_SECONDS,
+                                    blocking_timeout=LOCK_WAIT_SECONDS)
         if not lock.acquire():
             raise StoreUnavailable(f"The tenant's data is busy (locked by another worker for over "
                                    f"{LOCK_WAIT_SECONDS} s); try again")
         try:
-            tables = RedisTables(self.link, self._slot_key(family, tenant))
-            backend = self._families[family][2](tables)
-            if not redis.sismember(slots, slot):
-                backend.configure(self._settings(tenant, family))
-            yield backend
-            self._apply(args=[self.link.key("version"), slots, slot, "", *tables.changes()])
+            yield
         finally:
-            try:
+            with suppress(Exception):  # expired, or Redis went away: the lock ends by itself
                 lock.release()
-            except Exception:  # expired, or Redis went away: the lock ends by itself
-                pass
 
     def scan(self, family: str, visit: Callable[[str, Backend], Any]) -> list:
         results = []
@@ -266,8 +274,8 @@ class RedisStore:
         tenants: dict[str, dict] = {}
         for family in self._families:
             for tenant in self._tenants(family):
-                with self.session(family, tenant, writes=False) as backend:
-                    tenants.setdefault(tenant, {})[family] = backend.to_state()
+                with self._locked(family, tenant):  # each tenant whole, as no request is halfway through it
+                    tenants.setdefault(tenant, {})[family] = self._open(family, tenant)[1].to_state()
         return {"tenants": dict(sorted(tenants.items()))}
 
     def load(self, state: dict) -> None:

@@ -149,3 +149,17 @@ def test_a_read_costs_one_record_not_the_table(two):
     with first.session("haidy", "acme", writes=False) as haidy:
         assert haidy.patient_context(ids[7]).external_id == "P-7"
         assert not haidy.contexts._complete and list(haidy.contexts._objects) == [ids[7]]
+
+
+def test_a_session_that_changes_nothing_keeps_the_version(two):
+    """The version is the state's ETag: a request that wrote nothing must not make every reader fetch it again."""
+    first, second = two
+    with first.session("haidy", "acme") as haidy:
+        ctx = haidy.create_patient_context("P-1", GROUP)
+    version = second.version
+    with first.session("haidy", "acme") as haidy:  # a writing session that only reads
+        haidy.patient_context(ctx.id)
+    assert second.version == version
+    with first.session("haidy", "acme") as haidy:
+        haidy.patient_context(ctx.id).name = "Changed"
+    assert second.version != version
