@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal
@@ -19,22 +20,30 @@ from mockserver.core.store import MemoryStore
 from mockserver.core.tasks import TaskEngine
 from mockserver.core.tenants import TenantDirectory
 
+if TYPE_CHECKING:
+    from mockserver.control.faults import RedisFaults
+    from mockserver.control.journal import RedisJournal
+    from mockserver.core.clock import RedisClock
+    from mockserver.core.redis_store import RedisStore
+    from mockserver.core.shared_tasks import RedisTaskEngine
+
 
 @dataclass
 class Runtime:
-    """`app.extensions["mockserver"]`; handlers reach it as `call.runtime`."""
+    """`app.extensions["mockserver"]`; handlers reach it as `call.runtime`. Each stateful part is the memory one or,
+    with `--store`, its Redis twin with the same interface (`app.py` picks the set)."""
 
     config: Config
     schemas: SchemaRegistry
     tenants: TenantDirectory
-    store: MemoryStore
-    clock: Clock
+    store: MemoryStore | RedisStore
+    clock: Clock | RedisClock
     families: tuple[Family, ...]
     apis: list[Api]
     """The families' APIs and the admin APIs, in the order they were mounted."""
-    journal: Journal
-    faults: Faults
-    tasks: TaskEngine
+    journal: Journal | RedisJournal
+    faults: Faults | RedisFaults
+    tasks: TaskEngine | RedisTaskEngine
     start_state: str | None
     """The state file's (or data set's) export as read at start-up, as JSON: a reset loads a fresh copy
     of it, and a file edited or deleted since cannot make a reset fail."""
