@@ -370,3 +370,17 @@ def test_a_page_of_another_site_cannot_read_or_change_the_admin_api(console: Con
     assert any("blocked by CORS policy" in error for error in console.script_errors())  # the browser says why
     state = requests.get(f"{served.url}/_mock/state", timeout=10).json()
     assert "test-token" in state["tenants"]  # the cross-site reset was refused
+
+
+def test_the_overview_says_when_the_state_is_shared_in_redis(browser, redis_server):
+    """A frontend developer on a shared sandbox sees where the world lives, and that it outlives the mock."""
+    store = f"{redis_server.url}?prefix=console-overview"
+    shared = Served("--store", store, "--workers", "2", "--no-access-log")
+    try:
+        page = console_for(browser, shared)
+        page.driver.get(shared.url + "/_mock/console/#/overview")
+        text = page.wait_for_text("#server-info", "in Redis at").text
+        assert f"in Redis at {store}, shared by every worker, kept across restarts" in text
+        assert "unreachable" not in text and not page.script_errors()
+    finally:
+        shared.stop()

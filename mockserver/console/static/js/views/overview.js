@@ -51,7 +51,8 @@ function dataSetText(health) {
 
 function storeText(store) {
   if (!store) return MISSING();
-  const where = store.kind === "memory" ? "in memory (this process)" : String(store.kind);
+  const where = store.kind === "memory" ? "in memory (this process)"
+    : store.kind === "redis" ? `in Redis at ${store.location}, shared by every worker, kept across restarts` : String(store.kind);
   const kept = store.snapshot ? `, kept in ${store.snapshot} across restarts` : ", lost on stop";
   return [where, store.kind === "memory" ? kept : "", store.reachable ? "" : h("span", { class: "badge warn" }, "unreachable")];
 }
