@@ -1,4 +1,5 @@
-"""HTTP benchmark: mockserver against Prism, against bare Flask, on granian against waitress, and with consoles open.
+"""HTTP benchmark: mockserver against Prism, against bare Flask, on granian against waitress, with consoles open, and
+on the Redis store with one and two workers.
 
 Not a test: DESIGN.md asks for performance to be measured by a script beside the code, never by
 a timed test. The script installs its tools if they are missing (wrk from apt; Prism from npm,
@@ -6,9 +7,13 @@ pinned in benchmarks/package.json), starts each server alone on a free loopback 
 two-core machine two servers under load would measure each other), drives it with wrk from a
 separate process, prints a table and the ratios against their targets, and rewrites
 docs/performance.md with them. Two of the mockserver runs have simulated web consoles open all along
-(benchmarks/console_load.py, threads of this script): an open console must not slow the API.
+(benchmarks/console_load.py, threads of this script): an open console must not slow the API. Two more
+keep their state in Redis (`--store`), with one and with two granian workers, each on its own redis-server that
+the script starts for it (benchmarks/bench_redis.py) and stops after; that redis-server's CPU counts as the
+server's. `--stores memory` leaves them out.
 
-    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--warmup 2] [--consoles 5]
+    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--warmup 2] [--consoles 5] [--stores memory,redis]
+        [--doc docs/performance.md]
 
 Exit status 1 if any measured run saw a non-2xx answer or a socket error, or a console a non-2xx answer or an
 error (those numbers are void),
@@ -39,6 +44,7 @@ from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+from bench_redis import redis_server, redis_server_path, redis_version
 from console_load import (
     ENDPOINTS,
     JOURNAL,
@@ -73,11 +79,15 @@ KINDS = ("create", "get")
 MS, MS_QUIET, MS_WAITRESS, BARE, BARE_WAITRESS, PRISM_KEY = (
     "mockserver-granian", "mockserver-no-access-log", "mockserver-waitress", "bare-granian", "bare-waitress", "prism")
 MS_CONSOLES = {"requests": "mockserver-consoles-requests", "data": "mockserver-consoles-data"}
+MS_REDIS = {1: "mockserver-redis-1-worker", 2: "mockserver-redis-2-workers"}
 """Server keys: file names in benchmarks/.work/ and what the ratios refer to."""
 CONSOLES = 5
 """Simulated open consoles on each of the MS_CONSOLES servers (--consoles): the issue's "5 consoles open"."""
 VIEW_TITLES = {"requests": "Requests", "data": "Data"}
 """The console views the simulated consoles show, as the console's navigation names them."""
+STORES = ("memory", "redis")
+"""Where mockserver keeps its state (--stores): memory (the default; always measured, the other ratios refer to it)
+and Redis, with each worker count of MS_REDIS."""
 CONSOLE_TARGET = 0.90
 """Throughput with consoles open over none: "within noise" (identical wrk runs here differ by 10-20%)."""
 THREADS = inspect.signature(mockserver.harness.server.serve).parameters["threads"].default
@@ -101,25 +111,32 @@ def create_body(external_id: str) -> bytes:
 class Server:
     """A server under test. `argv` has a {port} placeholder; `path` is a bare route for both kinds,
     None for the Haidy API (creates to CONTEXTS, gets of a context created first); `consoles`: (count, view)
-    of the simulated consoles open during its runs, or None."""
+    of the simulated consoles open during its runs, or None; `store`: "redis" to run it on a redis-server of its
+    own, whose URL fills the {store} placeholder of `argv`; `workers`: its worker processes."""
 
     key: str
     label: str
     argv: tuple[str, ...]
     path: str | None = None
     consoles: tuple[int, str] | None = None
+    store: str = "memory"
+    workers: int = 1
 
 
-def servers(openapi: Path, prism_version: str, consoles: int) -> list[Server]:
-    """`consoles` 0 leaves out the servers with consoles open."""
+def servers(openapi: Path, prism_version: str, consoles: int, stores: tuple[str, ...] = STORES) -> list[Server]:
+    """`consoles` 0 leaves out the servers with consoles open; without "redis" in `stores`, those on Redis."""
     ms = (str(MOCKSERVER), "serve", "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
     bare = (sys.executable, str(BENCH / "bare_app.py"), "--host", HOST, "--port", "{port}", "--threads", str(THREADS))
     with_consoles = [Server(key, f"mockserver (granian), {consoles} consoles on {VIEW_TITLES[view]}", ms,
                             consoles=(consoles, view)) for view, key in MS_CONSOLES.items()] if consoles else []
+    on_redis = [Server(key, f"mockserver (granian), Redis store, {workers} worker{'s' if workers > 1 else ''}",
+                       ms + ("--store", "{store}", "--workers", str(workers)), store="redis", workers=workers)
+                for workers, key in MS_REDIS.items()] if "redis" in stores else []
     return [
         Server(MS, "mockserver (granian)", ms),
         Server(MS_QUIET, "mockserver (granian, --no-access-log)", ms + ("--no-access-log",)),
         *with_consoles,
+        *on_redis,
         Server(MS_WAITRESS, "mockserver (waitress)", ms + ("--server", "waitress")),
         Server(BARE, "bare Flask (granian)", bare + ("--server", "granian"), path="/bare"),
         Server(BARE_WAITRESS, "bare Flask (waitress)", bare + ("--server", "waitress"), path="/bare"),
@@ -150,6 +167,20 @@ RATIOS = (
 )
 
 
+def store_ratios(runs: list[Run]) -> list[Ratio]:
+    """Redis over memory (1 worker each), and 2 Redis workers over 1; none with --stores memory."""
+    measured = {r.server.key for r in runs}
+    if not set(MS_REDIS.values()) <= measured:
+        return []
+    one, two = MS_REDIS[1], MS_REDIS[2]
+    return [
+        *(Ratio(f"mockserver Redis store, 1 worker / memory store, {kind}s", (one, kind), (MS, kind))
+          for kind in KINDS),
+        *(Ratio(f"mockserver Redis store, 2 workers / 1 worker, {kind}s", (two, kind), (one, kind))
+          for kind in KINDS),
+    ]
+
+
 def console_ratios(runs: list[Run]) -> list[Ratio]:
     """With consoles open over none, per console server measured (none with --consoles 0)."""
     with_consoles = {r.server.key: r.server for r in runs if r.server.consoles}
@@ -162,7 +193,9 @@ def console_ratios(runs: list[Run]) -> list[Ratio]:
 class Run:
     """One measured wrk run. `other_cpu`: CPU used meanwhile by anything but the server, wrk and
     this script, in % of one core (kernel network time no process is charged for lands here too);
-    `consoles`: what the simulated consoles did meanwhile, on a server with consoles."""
+    `server_cpu`: what the server's processes (all its workers) used meanwhile, and `store_cpu` its redis-server
+    (None on the memory store), in % of one core; `consoles`: what the simulated consoles did meanwhile, on a
+    server with consoles."""
 
     server: Server
     kind: str
@@ -174,6 +207,8 @@ class Run:
     non_2xx: int
     socket_errors: int
     other_cpu: float
+    server_cpu: float = 0.0
+    store_cpu: float | None = None
     consoles: Figures | None = None
     rounds: tuple[float, ...] = ()
     """With --rounds: the req/s of every round, in order; this run is the median one (`median_runs`)."""
@@ -207,6 +242,11 @@ def ensure_wrk() -> None:
         apt_install("wrk")
 
 
+def ensure_redis() -> None:
+    if not redis_server_path():
+        apt_install("redis-server")
+
+
 def ensure_prism() -> str:
     """Install Prism from package-lock.json unless the pinned version is there; return that version."""
     pinned = json.loads((BENCH / "package.json").read_text())["dependencies"]["@stoplight/prism-cli"]
@@ -237,19 +277,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(server: Server) -> Iterator[tuple[str, int]]:
-    """Start `server` in its own session, yield (base URL, session id), always stop it after."""
-    port = free_port()
-    argv = [arg.format(port=port) for arg in server.argv]
-    with (WORK / f"{server.key}.log").open("wb") as log_file:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                cwd=ROOT, start_new_session=True)
-        try:
-            base = f"http://{HOST}:{port}"
-            wait_until_serving(proc, base, server)
-            yield base, proc.pid
-        finally:
-            stop(proc)
+def running(server: Server) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """Start `server` in its own session (on the Redis store: first its own redis-server, in another session),
+    yield (base URL, session ids: the server's, then its redis-server's if any), always stop both after."""
+    with redis_server(WORK / f"{server.key}.redis.log") if server.store == "redis" else nullcontext() as redis:
+        port = free_port()
+        argv = [arg.format(port=port, store=redis.url if redis else "") for arg in server.argv]
+        with (WORK / f"{server.key}.log").open("wb") as log_file:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                    cwd=ROOT, start_new_session=True)
+            try:
+                base = f"http://{HOST}:{port}"
+                wait_until_serving(proc, base, server)
+                yield base, (proc.pid, redis.pid) if redis else (proc.pid,)
+            finally:
+                stop(proc)
 
 
 def wait_until_serving(proc: subprocess.Popen, base: str, server: Server, timeout: float = 60) -> None:
@@ -301,29 +343,41 @@ def session_pids(sid: int) -> list[int]:
     return [pid for pid, fields in proc_stats() if int(fields[3]) == sid]
 
 
-def cpu_seconds(sid: int) -> tuple[float, float]:
-    """CPU seconds used so far by (the whole machine, us: this script, its waited children and the server).
+def session_cpu(sids: tuple[int, ...]) -> dict[int, float]:
+    """CPU seconds used so far by the live processes of each session (all their threads; a granian worker is a
+    process of the server's session)."""
+    used = dict.fromkeys(sids, 0)
+    for _, f in proc_stats():
+        if int(f[3]) in used:
+            used[int(f[3])] += int(f[11]) + int(f[12])
+    return {sid: ticks / CLOCK_TICKS for sid, ticks in used.items()}
+
+
+def cpu_seconds(sids: tuple[int, ...]) -> tuple[float, float, dict[int, float]]:
+    """CPU seconds used so far by (the whole machine, us: this script, its waited children and the server's
+    sessions, the server's own by session). The sessions are the server's and, on the Redis store, its
+    redis-server's: that one works for the server alone, so it counts as ours, not as "other".
     RUSAGE_SELF counts all of this script's threads, so the simulated consoles' CPU is ours, not "other"."""
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
     machine = (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-    server = sum(int(f[11]) + int(f[12]) for _, f in proc_stats() if int(f[3]) == sid) / CLOCK_TICKS
+    servers = session_cpu(sids)
     usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return machine, server + sum(u.ru_utime + u.ru_stime for u in usage)
+    return machine, sum(servers.values()) + sum(u.ru_utime + u.ru_stime for u in usage), servers
 
 
-def other_cpu_percent(before: tuple[float, float], after: tuple[float, float], seconds: float) -> float:
+def other_cpu_percent(before: tuple[float, float, dict], after: tuple[float, float, dict], seconds: float) -> float:
     """What other processes used between two `cpu_seconds` readings, in % of one core."""
     return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / seconds * 100
 
 
-def wait_until_quiet(sid: int, limit: float) -> None:
+def wait_until_quiet(sids: tuple[int, ...], limit: float) -> None:
     """Wait (at most `limit` s) while other processes use the CPU; a run beside them is noise."""
     deadline = time.monotonic() + limit
     while True:
-        before = cpu_seconds(sid)
+        before = cpu_seconds(sids)
         time.sleep(1)
-        busy = other_cpu_percent(before, cpu_seconds(sid), 1)
+        busy = other_cpu_percent(before, cpu_seconds(sids), 1)
         if busy < QUIET_PERCENT or time.monotonic() >= deadline:
             return
         log(f"  other processes use {busy:.0f}% of a core; waiting for quiet")
@@ -331,11 +385,11 @@ def wait_until_quiet(sid: int, limit: float) -> None:
 
 # Driving ----------------------------------------------------------------------------------------
 
-def call(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
+def call(method: str, url: str, body: bytes | None = None, timeout: float = 10) -> tuple[int, bytes]:
     request = Request(url, data=body, method=method, headers={
         "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     try:
-        with urlopen(request, timeout=10) as response:
+        with urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except HTTPError as error:
         return error.code, error.read()
@@ -355,10 +409,11 @@ def probe(base: str, server: Server) -> dict[str, tuple[str, int]]:
     return {"create": (create_url, status), "get": (get_url, call("GET", get_url)[0])}
 
 
-def wrk(url: str, kind: str, seconds: int, label: str) -> str:
+def wrk(url: str, kind: str, seconds: int, label: str, connections: int = CONNECTIONS,
+        threads: int = WRK_THREADS) -> str:
     """One wrk run; creates go through wrk/create.lua so that every external_id is new."""
-    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT}s", "--latency",
-            "-H", f"Authorization: Bearer {TOKEN}"]
+    argv = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT}s",
+            "--latency", "-H", f"Authorization: Bearer {TOKEN}"]
     if kind == "create":
         argv += ["-s", str(CREATE_LUA), url, "--", label, create_body("EXTERNAL_ID").decode()]
     else:
@@ -398,13 +453,13 @@ def measure(server: Server, args: argparse.Namespace, round_label: str = "") -> 
     ATTEMPTS in all) and the least disturbed one kept; the table shows how disturbed it was.
     The server's consoles, if any, are open from after the probe until its last run ends."""
     runs = []
-    with running(server) as (base, sid):
+    with running(server) as (base, sids):
         probes = probe(base, server)
         with open_consoles(server, base) as consoles:
             for kind, (url, status) in probes.items():
                 best = None
                 for attempt in range(ATTEMPTS):
-                    run = measure_once(server, kind, url, status, sid, args, f"{round_label}run{attempt}", consoles)
+                    run = measure_once(server, kind, url, status, sids, args, f"{round_label}run{attempt}", consoles)
                     best = run if best is None or run.other_cpu < best.other_cpu else best
                     if best.other_cpu < QUIET_PERCENT:
                         break
@@ -412,22 +467,27 @@ def measure(server: Server, args: argparse.Namespace, round_label: str = "") -> 
     return runs
 
 
-def measure_once(server: Server, kind: str, url: str, status: int, sid: int, args: argparse.Namespace,
-                 label: str, consoles: ConsoleLoad | None = None) -> Run:
+def measure_once(server: Server, kind: str, url: str, status: int, sids: tuple[int, ...],
+                 args: argparse.Namespace, label: str, consoles: ConsoleLoad | None = None) -> Run:
     """Wait for quiet, warm up, then one measured wrk run; its raw report stays in WORK. What the consoles
-    did before the measured run is dropped: their figures cover the same seconds as wrk's."""
-    wait_until_quiet(sid, args.quiet_wait)
+    did before the measured run is dropped: their figures cover the same seconds as wrk's. `sids`: the server's
+    session, then its redis-server's if it has one."""
+    wait_until_quiet(sids, args.quiet_wait)
     log(f"{server.label}: {kind}s, {args.warmup} s warm-up + {args.duration} s")
     wrk(url, kind, args.warmup, f"warmup-{label}")
     if consoles:
         consoles.take()
-    before, started = cpu_seconds(sid), time.monotonic()
+    before, started = cpu_seconds(sids), time.monotonic()
     report = wrk(url, kind, args.duration, label)
-    other = other_cpu_percent(before, cpu_seconds(sid), time.monotonic() - started)
+    after, seconds = cpu_seconds(sids), time.monotonic() - started
+    other = other_cpu_percent(before, after, seconds)
+    used = {sid: (after[2][sid] - before[2][sid]) / seconds * 100 for sid in sids}
     figures = consoles.take() if consoles else None
     (WORK / f"{server.key}-{kind}-{label}.wrk.txt").write_text(report)
-    run = Run(server, kind, status, other_cpu=other, consoles=figures, **parse_wrk(report))
-    log(f"  {run.rps:.0f} req/s, {run.non_2xx} non-2xx, {run.socket_errors} socket errors, other CPU {other:.0f}%")
+    run = Run(server, kind, status, other_cpu=other, server_cpu=used[sids[0]],
+              store_cpu=used[sids[1]] if len(sids) > 1 else None, consoles=figures, **parse_wrk(report))
+    log(f"  {run.rps:.0f} req/s, {run.non_2xx} non-2xx, {run.socket_errors} socket errors, other CPU {other:.0f}%"
+        + (f", redis-server {run.store_cpu:.0f}%" if run.store_cpu is not None else ""))
     if figures:
         log(f"  consoles: {figures.per_second:.1f} requests/s, {figures.non_2xx} non-2xx, {figures.errors} errors"
             + "".join(f"\n    {problem}" for problem in figures.problems))
@@ -470,6 +530,67 @@ def results_table(runs: list[Run]) -> list[str]:
     return rows
 
 
+def _cpu_us(run: Run, percent: float | None) -> float:
+    """CPU per request, in µs, of a share used during `run` given in % of one core."""
+    return (percent or 0.0) / 100 * 1e6 / run.rps if run.rps else 0.0
+
+
+def store_table(runs: list[Run]) -> list[str]:
+    """The memory store and the Redis servers side by side: what each used of the CPUs, and per request. Empty
+    (no such section) with --stores memory."""
+    chosen = [r for r in runs if r.server.key == MS or r.server.store == "redis"]
+    if not any(r.server.store == "redis" for r in chosen):
+        return []
+    rows = ["| server | store | workers | requests | req/s | mockserver CPU | redis-server CPU | mockserver µs/request "
+            "| redis-server µs/request | total µs/request |",
+            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in chosen:
+        what = "creates (POST)" if r.kind == "create" else "gets (GET)"
+        redis = "-" if r.store_cpu is None else f"{r.store_cpu:.0f}%"
+        redis_us = "-" if r.store_cpu is None else f"{_cpu_us(r, r.store_cpu):.0f}"
+        rows.append(f"| {r.server.label} | {r.server.store} | {r.server.workers} | {what} | {r.rps:.0f} "
+                    f"| {r.server_cpu:.0f}% | {redis} | {_cpu_us(r, r.server_cpu):.0f} | {redis_us} "
+                    f"| {_cpu_us(r, r.server_cpu) + _cpu_us(r, r.store_cpu):.0f} |")
+    return rows
+
+
+def store_sentences(runs: list[Run]) -> list[str]:
+    """What the Redis store and a second worker change, from this run's numbers; none with --stores memory."""
+    run = {(r.server.key, r.kind): r for r in runs}
+    one, two = MS_REDIS[1], MS_REDIS[2]
+    if any((key, kind) not in run for key in (one, two) for kind in KINDS):
+        return []
+
+    def cpu(key: str, kind: str) -> str:
+        r = run[key, kind]
+        total = _cpu_us(r, r.server_cpu) + _cpu_us(r, r.store_cpu)
+        return f"{total:.0f} µs" + (f" ({_cpu_us(r, r.store_cpu):.0f} µs of it redis-server's)"
+                                     if r.store_cpu is not None else "")
+
+    def both(key: str, kind: str) -> float:
+        return run[key, kind].server_cpu + (run[key, kind].store_cpu or 0.0)
+
+    cpus = len(os.sched_getaffinity(0))
+    return [
+        f"On the Redis store mockserver (1 worker) does {run[one, 'create'].rps / run[MS, 'create'].rps:.0%} of the "
+        f"creates and {run[one, 'get'].rps / run[MS, 'get'].rps:.0%} of the gets per second it does on the memory "
+        f"store. CPU per request, server and redis-server together: creates {cpu(one, 'create')} against "
+        f"{cpu(MS, 'create')} in memory, gets {cpu(one, 'get')} against {cpu(MS, 'get')}. Every request on Redis "
+        "is several round trips to it (the journal, the tenant's lock for a create, the records it reads and writes).",
+        f"Two workers on Redis do {run[two, 'create'].rps / run[one, 'create'].rps:.2f}x the creates and "
+        f"{run[two, 'get'].rps / run[one, 'get'].rps:.2f}x the gets per second of one. The server and its "
+        f"redis-server used {both(one, 'create'):.0f}% of a core during creates with one worker and "
+        f"{both(two, 'create'):.0f}% with two ({both(one, 'get'):.0f}% and {both(two, 'get'):.0f}% during gets), "
+        f"of the {cpus * 100}% the machine's {cpus} CPUs have, which wrk and this script share: a second worker "
+        "can only use what the first one left idle. All requests are one tenant's, and a create holds that tenant's "
+        "lock (in Redis, so across workers) while it reads and writes the tenant's records, a get takes none: "
+        "however many workers, creates do that part one at a time, waiting for the lock while another holds it "
+        f"(p99 of creates {run[one, 'create'].p99_ms:.0f} ms with one "
+        f"worker, {run[two, 'create'].p99_ms:.0f} ms with two; gets {run[one, 'get'].p99_ms:.0f} and "
+        f"{run[two, 'get'].p99_ms:.0f} ms).",
+    ]
+
+
 def consoles_table(runs: list[Run]) -> list[str]:
     """Per run with consoles open: what they asked for, per endpoint, during the seconds wrk measured."""
     rows = ["| server | during | endpoint | requests | per s | mean ms | max ms | KB received | non-2xx | errors |",
@@ -497,7 +618,7 @@ def ratio_rows(runs: list[Run]) -> list[tuple[Ratio, float, str]]:
     way)."""
     by_key = {(r.server.key, r.kind): r for r in runs}
     rows = []
-    for ratio in (*RATIOS, *console_ratios(runs)):
+    for ratio in (*RATIOS, *store_ratios(runs), *console_ratios(runs)):
         top, bottom = by_key[ratio.numerator], by_key[ratio.denominator]
         value = top.rps / bottom.rps
         if not (top.valid and bottom.valid):
@@ -557,6 +678,7 @@ def interpretation(runs: list[Run]) -> list[str]:
         f"granian serves mockserver at {times(MS, MS_WAITRESS, 'get'):.2f}x waitress's rate for gets and "
         f"{times(MS, MS_WAITRESS, 'create'):.2f}x for creates; bare Flask at {times(BARE, BARE_WAITRESS, 'get'):.2f}x "
         f"for gets.",
+        *store_sentences(runs),
         *console_sentences(runs),
         f"Other processes used {QUIET_PERCENT:.0f}% of a core or more during: {', '.join(busy)}; those numbers "
         f"are low by an unknown amount and ratios with them unreliable; repeat on a quiet machine." if busy
@@ -604,12 +726,13 @@ def _mean_ms(run: Run, endpoint: str) -> float:
     return found.mean_ms if found else 0.0
 
 
-def machine() -> dict[str, str]:
+def machine(stores: tuple[str, ...] = ("memory",)) -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    packages = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("granian", "waitress", "flask", "flask-cors"))
+    packages = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in (
+        "granian", "waitress", "flask", "flask-cors", *(("redis",) if "redis" in stores else ())))
     commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty= + uncommitted changes"],
                             capture_output=True, text=True).stdout.strip()
     return {
@@ -619,7 +742,7 @@ def machine() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": f"{platform.python_version()} ({packages})",
         "Load before the run": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
-        "Tools": f"{wrk_version}, Node {node_version}",
+        "Tools": f"{wrk_version}, Node {node_version}" + (f", {redis_version()}" if "redis" in stores else ""),
     }
 
 
@@ -646,7 +769,29 @@ def consoles_method(runs: list[Run]) -> list[str]:
     ]
 
 
-def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], started: datetime) -> None:
+def store_method(runs: list[Run]) -> list[str]:
+    """The Method line on the Redis store, when this run measured it."""
+    workers = sorted({r.server.workers for r in runs if r.server.store == "redis"})
+    if not workers:
+        return []
+    return [
+        f"- Redis store: the same `mockserver serve` with `--store redis://127.0.0.1:<port>/0?prefix=bench "
+        f"--workers N`, N = {' and '.join(map(str, workers))} (granian worker processes, each with "
+        f"{THREADS} threads), so state, journal and locks are in Redis: {redis_version()}, one per server, "
+        "started by the benchmark (`benchmarks/bench_redis.py`) on a free loopback port with a temporary "
+        "directory and `--save \"\" --appendonly no` (nothing written to disk), stopped and its directory "
+        "deleted after that server's runs. Against \"mockserver (granian)\", the same server on the memory store "
+        "with 1 worker (the defaults), this is the cost of the store, and 2 workers against 1 what a second "
+        "process adds on this machine.",
+        "- CPU of a server: the CPU time its processes (all workers) used during the measured seconds, in % of one "
+        "core, read from /proc; on the Redis store its redis-server's is counted with it, since that process "
+        "works for this server alone: shown apart in \"Store and workers\", and never counted as other CPU.",
+    ]
+
+
+def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], started: datetime,
+              doc: Path = DOC) -> None:
+    """Rewrite `doc` (docs/performance.md unless --doc), keeping its sections from KEEP on."""
     prism = next(run.server.label for run in runs if run.server.key == PRISM_KEY)
     statuses = {run.kind: run.status for run in runs if run.server.key == PRISM_KEY}
     consoles = [
@@ -658,6 +803,17 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         *consoles_table(runs),
         "",
     ] if any(run.consoles for run in runs) else []
+    stores = [
+        "## Store and workers",
+        "",
+        "mockserver on the memory store (the defaults, from the table above) and on the Redis store: the CPU "
+        "its processes and its redis-server used during the measured seconds, in % of one core, and that CPU "
+        "time per request in µs (CPU seconds / requests). CPU per request moves much less with the machine's "
+        "load than req/s does.",
+        "",
+        *store_table(runs),
+        "",
+    ] if store_table(runs) else []
     lines = [
         "# Performance",
         "",
@@ -669,10 +825,12 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         "```sh",
         "make bench                     # = .venv/bin/python benchmarks/http_bench.py",
         ".venv/bin/python benchmarks/http_bench.py --rounds 3 --duration 10 --warmup 2 --quiet-wait 60",
+        "make bench BENCH_ARGS=\"--stores memory --consoles 0\"   # quicker: no Redis servers, no consoles",
         "```",
         "",
         f"The numbers below: `.venv/bin/python benchmarks/http_bench.py --rounds {args.rounds} --duration "
-        f"{args.duration} --warmup {args.warmup} --quiet-wait {args.quiet_wait} --consoles {args.consoles}`"
+        f"{args.duration} --warmup {args.warmup} --quiet-wait {args.quiet_wait} --consoles {args.consoles} "
+        f"--stores {','.join(args.stores)}`"
         + (f": every server measured in each of {args.rounds} whole rounds, the tables show the median run and "
            "the range over the rounds, the ratios are of the medians." if args.rounds > 1 else "."),
         "",
@@ -682,7 +840,9 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         f"{args.duration} s, each after waiting up to {args.quiet_wait} s for a quiet machine and repeated "
         f"(up to {ATTEMPTS} times in all) if other processes got busy during it. Server logs and the raw wrk "
         f"reports are kept in `benchmarks/.work/`. `--consoles N` sets how many consoles the two servers with "
-        f"consoles have open (default {CONSOLES}; 0 leaves those servers out).",
+        f"consoles have open (default {CONSOLES}; 0 leaves those servers out). `--stores memory` leaves out the "
+        f"servers on the Redis store (default `--stores {','.join(STORES)}`; they need `redis-server`, installed "
+        "with apt-get if missing).",
         "",
         "## Method",
         "",
@@ -701,9 +861,11 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         f"- {prism}: `prism mock` of the document `mockserver openapi` prints, default options (it logs "
         f"every request). It answers the documented example: status {statuses['create']} to creates and "
         f"{statuses['get']} to gets, the same context every time.",
-        "- other CPU: CPU time used during the run by anything but the server, wrk and this script, in % of "
+        "- other CPU: CPU time used during the run by anything but the server (with its redis-server, on the "
+        "Redis store), wrk and this script, in % of "
         f"one core; kernel network work that no process is charged for counts there too. From "
         f"{QUIET_PERCENT:.0f}% on, the run is marked as made on a busy machine.",
+        *store_method(runs),
         *consoles_method(runs),
         "",
         "## Machine",
@@ -715,6 +877,7 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         "",
         *results_table(runs),
         "",
+        *stores,
         *consoles,
         "## Ratios",
         "",
@@ -725,15 +888,15 @@ def write_doc(runs: list[Run], args: argparse.Namespace, facts: dict[str, str], 
         *(f"- {line}" for line in interpretation(runs)),
         "",
     ]
-    DOC.parent.mkdir(exist_ok=True)
-    kept = DOC.read_text().split(KEEP, 1)[1] if DOC.exists() and KEEP in DOC.read_text() else ""
-    DOC.write_text("\n".join(lines) + (KEEP + kept if kept else ""))
+    doc.parent.mkdir(exist_ok=True)
+    kept = doc.read_text().split(KEEP, 1)[1] if doc.exists() and KEEP in doc.read_text() else ""
+    doc.write_text("\n".join(lines) + (KEEP + kept if kept else ""))
 
 
 # Main -------------------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--quiet-wait", type=int, default=60,
@@ -743,9 +906,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(default 1)")
     parser.add_argument("--consoles", type=int, default=CONSOLES,
                         help=f"simulated open consoles in the runs with consoles (default {CONSOLES}; 0: no such runs)")
+    parser.add_argument("--stores", default=",".join(STORES),
+                        help=f"where mockserver keeps its state, comma-separated (default {','.join(STORES)}): "
+                             "memory, and redis for the servers on a Redis store with "
+                             f"{' and '.join(map(str, MS_REDIS))} workers; memory is always measured (the other "
+                             "ratios refer to it)")
+    parser.add_argument("--doc", type=Path, default=DOC,
+                        help=f"the file to rewrite with the results (default {DOC.relative_to(ROOT)}); its sections "
+                             f"from \"{KEEP.strip()}\" on are kept")
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 1 or args.rounds < 1 or args.quiet_wait < 0 or args.consoles < 0:
         parser.error("--duration, --warmup and --rounds must be at least 1, --quiet-wait and --consoles at least 0")
+    stores = tuple(dict.fromkeys(name.strip() for name in args.stores.split(",") if name.strip()))
+    if unknown := [name for name in stores if name not in STORES]:
+        parser.error(f"--stores: unknown {', '.join(unknown)}; choose from {', '.join(STORES)}")
+    if "memory" not in stores:
+        parser.error("--stores must include memory: the other servers' ratios refer to mockserver on it")
+    args.stores = tuple(name for name in STORES if name in stores)
     return args
 
 
@@ -756,11 +933,13 @@ def main(argv: list[str] | None = None) -> int:
     for old in WORK.glob("*.wrk.txt"):
         old.unlink()
     ensure_wrk()
+    if "redis" in args.stores:
+        ensure_redis()
     prism_version = ensure_prism()
-    started, facts = datetime.now(UTC), machine()
+    started, facts = datetime.now(UTC), machine(args.stores)
     measured = []
     try:
-        order = servers(dump_openapi(), prism_version, args.consoles)
+        order = servers(dump_openapi(), prism_version, args.consoles, args.stores)
         for number in range(1, args.rounds + 1):  # whole rounds, so a slow spell of the VM hits every server
             if args.rounds > 1:
                 log(f"round {number} of {args.rounds}")
@@ -773,10 +952,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"aborted, servers stopped, nothing written: {error} {getattr(error, 'stderr', None) or ''}")
         return 2
     runs = median_runs(measured)
-    tables = results_table(runs) + [""] + (consoles_table(runs) + [""] if any(r.consoles for r in runs) else [])
+    tables = (results_table(runs) + [""] + (store_table(runs) + [""] if store_table(runs) else [])
+              + (consoles_table(runs) + [""] if any(r.consoles for r in runs) else []))
     print("\n".join(tables + ratios_table(runs)))
-    write_doc(runs, args, facts, started)
-    log(f"wrote {DOC.relative_to(ROOT)}")
+    write_doc(runs, args, facts, started, args.doc)
+    doc = args.doc.resolve()
+    log(f"wrote {doc.relative_to(ROOT) if doc.is_relative_to(ROOT) else doc}")
     return 0 if all(run.valid for run in measured) else 1
 
 
