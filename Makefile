@@ -8,6 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 PYTEST_ARGS ?= -n auto
 BENCH_ARGS ?=
+WORLD_ARGS ?=
 ARGS ?=
 
 .PHONY: serve test lint install system-deps bench clean
@@ -46,6 +47,7 @@ test: $(STAMP) system-deps lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/world_size.py $(WORLD_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -66,10 +66,13 @@ from http_bench import (
     wait_until_serving,
     wrk,
 )
+from request_cost import write_section
 
 from mockserver.core.ids import random_id
 
 OUT = WORK / "world-size"
+HEADING = "## World size (benchmarks/world_size.py)"
+"""Its section of docs/performance.md, rewritten by each valid run."""
 """Git-ignored: one log per server (and per redis-server), the raw wrk reports."""
 OBJECTS = 100_000
 STORES = ("memory", "redis")
@@ -395,8 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:
         log(f"aborted, servers stopped: {error} {getattr(error, 'stderr', None) or ''}")
         return 2
-    print("\n".join([*results_table(runs), "", *ratios_table(runs), "", paragraph(runs, facts, args)]))
-    return 0 if all(run.valid for run in runs) else 1
+    tables = [*results_table(runs), "", *ratios_table(runs), "", paragraph(runs, facts, args)]
+    print("\n".join(tables))
+    if all(run.valid for run in runs):
+        write_section(HEADING, f"wrk -t2 -c{args.connections}, {args.duration} s after {args.warmup} s of warm-up, one "
+                      "fresh `mockserver serve` per store and world (memory; Redis, one worker, on its own "
+                      "redis-server), the world loaded with PUT /_mock/state. CPU per request counts the server's "
+                      "processes and redis-server's.", tables)
+        return 0
+    return 1
 
 
 if __name__ == "__main__":
