@@ -16,6 +16,8 @@ an import replaces every `P:d:` key in one script: no reader sees half of it.
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -37,11 +39,13 @@ LOCK_RETRY_SECONDS = 0.001
 (0.1 s) made every create that found its tenant busy wait a hundred times that."""
 
 # ARGV: the version key, the slots key, the slot to add ('' for none), the pattern of the keys to delete first
-# ('' for none), then ops of four: op, key, field, value. "h": HSET key field value, and a new field gets the next
-# number of `key:n` as its place in `key:o` (the table's insertion order); "x": HDEL key field and its place;
-# "s": SADD key field.
+# ('' for none), the session's lock key and token ('' for none), then ops of four: op, key, field, value. "h": HSET
+# key field value, and a new field gets the next number of `key:n` as its place in `key:o` (the table's insertion
+# order); "x": HDEL key field and its place; "s": SADD key field. A session whose lock is no longer its own (it
+# expired) writes nothing and gets -1; else the lock is released, and the version moves if anything was written.
 _APPLY = """
-local version, slots, slot, wipe = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local version, slots, slot, wipe, lock, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if lock ~= '' and redis.call('GET', lock) ~= token then return -1 end
 if wipe ~= '' then
   local doomed = redis.call('KEYS', wipe)
   for i = 1, #doomed, 500 do
@@ -49,7 +53,7 @@ if wipe ~= '' then
   end
 end
 if slot ~= '' then redis.call('SADD', slots, slot) end
-for i = 5, #ARGV, 4 do
+for i = 7, #ARGV, 4 do
   local op, key, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if op == 'h' then
     redis.call('HSET', key, field, value)
@@ -63,7 +67,18 @@ for i = 5, #ARGV, 4 do
     redis.call('SADD', key, field)
   end
 end
-return redis.call('INCR', version)
+if lock ~= '' then redis.call('DEL', lock) end
+if slot ~= '' or wipe ~= '' or #ARGV > 6 then return redis.call('INCR', version) end
+return 0
+"""
+
+# ARGV: the lock key, its token, its lifetime in ms, the slots key, the slot. {1, whether the slot exists} once the
+# lock is taken, {0} while another session holds it: one round trip for both.
+_ENTER = """
+if redis.call('SET', ARGV[1], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {1, redis.call('SISMEMBER', ARGV[4], ARGV[5])}
+end
+return {0}
 """
 
 
@@ -202,6 +217,7 @@ class RedisStore:
         self._settings = settings
         self._families: dict[str, tuple[Factory, Restorer, Opener]] = {}
         self._apply = link.redis.register_script(_APPLY)
+        self._take = link.redis.register_script(_ENTER)
 
     def register(self, family: str, factory: Factory, restorer: Restorer, opener: Opener | None = None) -> None:
         if opener is None:
@@ -231,33 +247,42 @@ class RedisStore:
         if not writes and self.link.redis.sismember(slots, slot):
             yield self._open(family, tenant)[1]
             return
-        with self._locked(family, tenant):
+        lock, token, exists = self._enter(family, tenant)
+        released = False
+        try:
             tables, backend = self._open(family, tenant)
-            new = not self.link.redis.sismember(slots, slot)
-            if new:
+            if not exists:
                 backend.configure(self._settings(tenant, family))
             yield backend
-            changes = tables.changes()
-            if changes or new:  # an unchanged world keeps its version: the console's ETag holds
-                self._apply(args=[self.link.key("version"), slots, slot, "", *changes])
+            ops = tables.changes()
+            outcome = self._apply(args=[self.link.key("version"), slots, "" if exists else slot, "", lock, token, *ops])
+            released = True
+            if outcome < 0:
+                raise StoreUnavailable(f"The request took longer than the tenant's lock ({LOCK_SECONDS} s) and "
+                                       "was not written; try again")
+        finally:
+            if not released:  # the block raised: nothing is written, the lock is given back
+                with suppress(Exception):  # Redis went away: the lock expires by itself
+                    self._apply(args=[self.link.key("version"), slots, "", "", lock, token])
 
     def _open(self, family: str, tenant: str) -> tuple[RedisTables, Backend]:
         tables = RedisTables(self.link, self._slot_key(family, tenant))
         return tables, self._families[family][2](tables)
 
-    @contextmanager
-    def _locked(self, family: str, tenant: str) -> Iterator[None]:
-        """The (family, tenant) lock, held across every worker and host; it expires if its holder dies."""
-        lock = self.link.redis.lock(self.link.key("lock", family, tenant), timeout=LOCK_SECONDS,
-                                    sleep=LOCK_RETRY_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS)
-        if not lock.acquire():
-            raise StoreUnavailable(f"The tenant's data is busy (locked by another worker for over "
-                                   f"{LOCK_WAIT_SECONDS} s); try again")
-        try:
-            yield
-        finally:
-            with suppress(Exception):  # expired, or Redis went away: the lock ends by itself
-                lock.release()
+    def _enter(self, family: str, tenant: str) -> tuple[str, str, bool]:
+        """Take the (family, tenant) lock, held across every worker and host, which expires if its holder dies:
+        its key, its token, and whether the tenant exists yet."""
+        lock, token = self.link.key("lock", family, tenant), secrets.token_hex(8)
+        args = [lock, token, LOCK_SECONDS * 1000, self.link.key("d", "slots"), self._slot(family, tenant)]
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            taken = self._take(args=args)
+            if taken[0]:
+                return lock, token, bool(taken[1])
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"The tenant's data is busy (locked by another worker for over "
+                                       f"{LOCK_WAIT_SECONDS} s); try again")
+            time.sleep(LOCK_RETRY_SECONDS)
 
     def scan(self, family: str, visit: Callable[[str, Backend], Any]) -> list:
         results = []
@@ -277,8 +302,8 @@ class RedisStore:
         tenants: dict[str, dict] = {}
         for family in self._families:
             for tenant in self._tenants(family):
-                with self._locked(family, tenant):  # each tenant whole, as no request is halfway through it
-                    tenants.setdefault(tenant, {})[family] = self._open(family, tenant)[1].to_state()
+                with self.session(family, tenant) as backend:  # under the lock: each tenant whole
+                    tenants.setdefault(tenant, {})[family] = backend.to_state()
         return {"tenants": dict(sorted(tenants.items()))}
 
     def load(self, state: dict) -> None:
@@ -299,7 +324,7 @@ class RedisStore:
                 for name, (table, codec) in backend.tables.made.items():
                     for key, value in table.items():
                         ops += ["h", f"{slot_key}:{name}", str(key), _dump(codec.encode(value))]
-        self._apply(args=[self.link.key("version"), slots, "", self.link.key("d", "*"), *ops])
+        self._apply(args=[self.link.key("version"), slots, "", self.link.key("d", "*"), "", "", *ops])
         self.link.redis.set(self.link.key("started"), "1")
 
     def start(self, state: dict | None) -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from mockserver.core.clock import Clock
-from mockserver.core.errors import BadRequest
+from mockserver.core.errors import BadRequest, StoreUnavailable
 from mockserver.core.redis_store import RedisStore
 from mockserver.core.shared import RedisLink
 from mockserver.core.store import MemoryStore
@@ -163,3 +163,25 @@ def test_a_session_that_changes_nothing_keeps_the_version(two):
     with first.session("haidy", "acme") as haidy:
         haidy.patient_context(ctx.id).name = "Changed"
     assert second.version != version
+
+
+def test_a_session_whose_lock_expired_writes_nothing(two, redis_link):
+    """Past the lock's lifetime another worker may hold the tenant: the late session's writes would undo its."""
+    first, _ = two
+    with first.session("haidy", "acme") as haidy:
+        haidy.create_patient_context("EARLY", GROUP)
+    with pytest.raises(StoreUnavailable, match="longer than the tenant's lock"), \
+            first.session("haidy", "acme") as haidy:
+        haidy.create_patient_context("LATE", GROUP)
+        redis_link.redis.set(redis_link.key("lock", "haidy", "acme"), "another worker's token")
+    with first.session("haidy", "acme", writes=False) as haidy:
+        assert haidy.find_patient_contexts(external_id="LATE") == []
+
+
+def test_a_failed_session_gives_its_lock_back_at_once(two, redis_link):
+    first, second = two
+    with pytest.raises(BadRequest), first.session("haidy", "acme") as haidy:
+        raise BadRequest("the handler refused")
+    assert redis_link.redis.get(redis_link.key("lock", "haidy", "acme")) is None
+    with second.session("haidy", "acme") as haidy:  # no wait for an expiry
+        haidy.create_patient_context("NEXT", GROUP)
