@@ -71,3 +71,14 @@ def redis_link(redis_server):
     if keys:
         link.redis.unlink(*keys)
     link.redis.close()
+
+
+@pytest.fixture
+def other_link(redis_link):
+    """The same store as `redis_link`, as another worker process sees it: its own client and connections."""
+    from mockserver.core.shared import RedisLink
+
+    link = RedisLink.parse(redis_link.url)
+    assert link.redis is not redis_link.redis
+    yield link
+    link.redis.close()

@@ -24,7 +24,7 @@ from typing import Any
 
 from mockserver.core.errors import StoreUnavailable
 from mockserver.core.shared import RedisLink
-from mockserver.core.store import Backend, Factory, Restorer
+from mockserver.core.store import Backend, Factory, Restorer, restored
 from mockserver.core.tables import PLAIN, Codec, Tables
 
 Opener = Callable[[Tables], Backend]
@@ -311,19 +311,12 @@ class RedisStore:
         is a ValueError and nothing is touched), then every record written under the wiped prefix."""
         ops: list[str] = []
         slots = self.link.key("d", "slots")
-        for tenant, families in state.get("tenants", {}).items():
-            for family, data in families.items():
-                if family not in self._families:
-                    raise ValueError(f"unknown family {family!r} in state of tenant {tenant!r}")
-                try:
-                    backend = self._families[family][1](data)
-                except ValueError as exc:
-                    raise ValueError(f"tenants -> {tenant} -> {family}: {exc}") from None
-                ops += ["s", slots, self._slot(family, tenant), ""]
-                slot_key = self._slot_key(family, tenant)
-                for name, (table, codec) in backend.tables.made.items():
-                    for key, value in table.items():
-                        ops += ["h", f"{slot_key}:{name}", str(key), _dump(codec.encode(value))]
+        for tenant, family, backend in restored(state, {f: r for f, (_, r, _) in self._families.items()}):
+            ops += ["s", slots, self._slot(family, tenant), ""]
+            slot_key = self._slot_key(family, tenant)
+            for name, (table, codec) in backend.tables.made.items():
+                for key, value in table.items():
+                    ops += ["h", f"{slot_key}:{name}", str(key), _dump(codec.encode(value))]
         self._apply(args=[self.link.key("version"), slots, "", self.link.key("d", "*"), "", "", *ops])
         self.link.redis.set(self.link.key("started"), "1")
 

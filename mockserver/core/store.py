@@ -101,16 +101,8 @@ class MemoryStore:
     def load(self, state: dict) -> None:
         """Replace everything with an export (its schema, mock/state, checked already); what a family's
         restorer refuses, or an unknown family, is a ValueError saying where, and nothing is half-loaded."""
-        fresh = {}
-        for tenant, families in state.get("tenants", {}).items():
-            for family, data in families.items():
-                if family not in self._families:
-                    raise ValueError(f"unknown family {family!r} in state of tenant {tenant!r}")
-                try:
-                    backend = self._families[family][1](data)
-                except ValueError as exc:
-                    raise ValueError(f"tenants -> {tenant} -> {family}: {exc}") from None
-                fresh[(family, tenant)] = (threading.Lock(), backend)
+        fresh = {(family, tenant): (threading.Lock(), backend)
+                 for tenant, family, backend in restored(state, {f: r for f, (_, r) in self._families.items()})}
         with self._lock:
             self._backends = fresh
             self._changed()
@@ -131,6 +123,21 @@ class MemoryStore:
                     slot = self._backends[key] = (threading.Lock(), factory(self._settings(tenant, family)))
                     self._changed()  # a new tenant shows in the export
         return slot
+
+
+def restored(state: dict, restorers: dict[str, Restorer]) -> list[tuple[str, str, Backend]]:
+    """(tenant, family, backend) for each backend of a state export, every one restored before any store uses one:
+    what a family's restorer refuses, or an unknown family, is a ValueError saying where."""
+    out = []
+    for tenant, families in state.get("tenants", {}).items():
+        for family, data in families.items():
+            if family not in restorers:
+                raise ValueError(f"unknown family {family!r} in state of tenant {tenant!r}")
+            try:
+                out.append((tenant, family, restorers[family](data)))
+            except ValueError as exc:
+                raise ValueError(f"tenants -> {tenant} -> {family}: {exc}") from None
+    return out
 
 
 def unique(items: Iterable[T], key: Callable[[T], Hashable], what: str) -> dict[Hashable, T]:

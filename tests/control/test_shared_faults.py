@@ -9,18 +9,8 @@ import pytest
 from werkzeug.datastructures import Headers
 
 from mockserver.control.faults import FaultRule, Faults, RedisFaults
-from mockserver.core.shared import RedisLink
 
 NO_HEADERS = Headers()
-
-
-@pytest.fixture
-def other_link(redis_link):
-    """The same store as `redis_link`, as another worker process sees it: its own client and connections."""
-    link = RedisLink.parse(redis_link.url)
-    assert link.redis is not redis_link.redis
-    yield link
-    link.redis.close()
 
 
 @pytest.fixture

@@ -11,18 +11,8 @@ import pytest
 
 from mockserver.control import journal as journal_module
 from mockserver.control.journal import BODY_LIMIT, PAGE, Journal, RedisJournal
-from mockserver.core.shared import RedisLink
 
 START = datetime(2024, 1, 15, 10, 30, 0, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def other_link(redis_link):
-    """The same store as `redis_link`, as another worker process sees it: its own client and connections."""
-    link = RedisLink.parse(redis_link.url)
-    assert link.redis is not redis_link.redis
-    yield link
-    link.redis.close()
 
 
 def request(n: int = 0, **fields) -> dict:

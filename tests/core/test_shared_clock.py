@@ -9,18 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from mockserver.core.clock import Clock, RedisClock
-from mockserver.core.shared import RedisLink
 
 AT = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def other_link(redis_link):
-    """The same store as `redis_link`, as another worker process sees it: its own client and connections."""
-    link = RedisLink.parse(redis_link.url)
-    assert link.redis is not redis_link.redis
-    yield link
-    link.redis.close()
 
 
 @pytest.fixture

@@ -31,14 +31,6 @@ def clock():
 
 
 @pytest.fixture
-def other_link(redis_link):
-    """The second worker's own link and client, on the same Redis and prefix."""
-    link = RedisLink.parse(redis_link.url)
-    yield link
-    link.redis.close()
-
-
-@pytest.fixture
 def workers(redis_link, other_link, clock):
     """Two engines, one per link: `workers(timing=...)` gives (first, second)."""
 

@@ -20,15 +20,6 @@ SHARED = {"esteem": "world"}
 """Esteem's data is one world, whoever provisions it (as `Family.shared_tenant`)."""
 
 
-@pytest.fixture
-def other_link(redis_link):
-    """The same store as `redis_link`, as another worker process sees it: its own client and connections."""
-    link = RedisLink.parse(redis_link.url)
-    assert link.redis is not redis_link.redis
-    yield link
-    link.redis.close()
-
-
 def config(auth: str = "strict") -> Config:
     """The directory is given the tenants file's tenants (`CONFIGURED`); it never reads the file itself."""
     return Config(auth=auth, tenants_file="tenants.json" if auth == "strict" else None)
