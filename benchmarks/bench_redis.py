@@ -51,6 +51,17 @@ class RedisServer:
         return f"redis://{HOST}:{self.port}/0?prefix={PREFIX}"
 
 
+def terminate(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -89,13 +100,7 @@ def redis_server(log: Path | None = None, timeout: float = 10) -> Iterator[Redis
                 time.sleep(0.05)
             yield RedisServer(port, proc.pid, directory)
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+            terminate(proc)
     finally:
         if log:
             out.close()

@@ -44,7 +44,7 @@ from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
-from bench_redis import redis_server, redis_server_path, redis_version
+from bench_redis import redis_server, redis_server_path, redis_version, terminate
 from console_load import (
     ENDPOINTS,
     JOURNAL,
@@ -312,13 +312,7 @@ def wait_until_serving(proc: subprocess.Popen, base: str, server: Server, timeou
 
 def stop(proc: subprocess.Popen) -> None:
     """SIGTERM the server, then SIGKILL whatever of its session outlives 10 s (granian forks a worker)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    terminate(proc)
     for pid in session_pids(proc.pid):
         try:
             os.kill(pid, signal.SIGKILL)
