@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -53,7 +54,7 @@ class Served:
         self.proc = subprocess.Popen(
             [str(executable), "serve", "--port", str(self.port), *args], cwd=cwd,
             env={"PYTHONFAULTHANDLER": "1", **os.environ, **(env or {})}, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:
@@ -83,8 +84,9 @@ class Served:
             self.proc.send_signal(signal.SIGABRT)
             try:
                 output, _ = self.proc.communicate(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            except subprocess.TimeoutExpired:  # its whole session: a worker it left would hold the pipe open
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                 output, _ = self.proc.communicate()
         return self.proc.returncode, output
 
