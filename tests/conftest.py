@@ -67,9 +67,7 @@ def redis_link(redis_server):
 
     link = RedisLink.parse(f"{redis_server.url}?prefix=t{uuid.uuid4().hex[:12]}")
     yield link
-    keys = list(link.redis.scan_iter(link.key("*"), count=1000))
-    if keys:
-        link.redis.unlink(*keys)
+    link.wipe()
     link.redis.close()
 
 

@@ -88,9 +88,9 @@ class RedisClock:
 
     def freeze(self, at: datetime | None = None) -> None:
         if at is None:
-            self._freeze_now(keys=[self._key], args=[_micros(datetime.now(UTC))])
+            self._freeze_now(keys=[self._key], args=[micros(datetime.now(UTC))])
         else:
-            self._link.redis.hset(self._key, "frozen", _micros(at))
+            self._link.redis.hset(self._key, "frozen", micros(at))
 
     def advance(self, seconds: float) -> None:
         self._advance(keys=[self._key], args=[timedelta(seconds=seconds) // MICROSECOND])
@@ -99,7 +99,9 @@ class RedisClock:
         self._link.redis.delete(self._key)
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch: exact, as Redis keeps a time (an integer, or a sorted set's score, which holds
+    it exactly until the year 2255)."""
     return (moment.astimezone(UTC) - EPOCH) // MICROSECOND
 
 

@@ -23,9 +23,9 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from mockserver.core.errors import StoreUnavailable
-from mockserver.core.shared import RedisLink
+from mockserver.core.shared import UNLINK_MATCHING, RedisLink, compact
 from mockserver.core.store import Backend, Factory, Restorer, restored
-from mockserver.core.tables import PLAIN, Codec, Tables
+from mockserver.core.tables import Codec, Tables
 
 Opener = Callable[[Tables], Backend]
 """A family's backend over tables that already hold its data (no configuring, no data of its own)."""
@@ -43,15 +43,10 @@ LOCK_RETRY_SECONDS = 0.001
 # key field value, and a new field gets the next number of `key:n` as its place in `key:o` (the table's insertion
 # order); "x": HDEL key field and its place; "s": SADD key field. A session whose lock is no longer its own (it
 # expired) writes nothing and gets -1; else the lock is released, and the version moves if anything was written.
-_APPLY = """
+_APPLY = UNLINK_MATCHING + """
 local version, slots, slot, wipe, lock, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if lock ~= '' and redis.call('GET', lock) ~= token then return -1 end
-if wipe ~= '' then
-  local doomed = redis.call('KEYS', wipe)
-  for i = 1, #doomed, 500 do
-    redis.call('UNLINK', unpack(doomed, i, math.min(i + 499, #doomed)))
-  end
-end
+if wipe ~= '' then unlink_matching(wipe) end
 if slot ~= '' then redis.call('SADD', slots, slot) end
 for i = 7, #ARGV, 4 do
   local op, key, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -80,10 +75,6 @@ if redis.call('SET', ARGV[1], ARGV[2], 'NX', 'PX', ARGV[3]) then
 end
 return {0}
 """
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class RedisTable(MutableMapping):
@@ -124,12 +115,6 @@ class RedisTable(MutableMapping):
         if key in self._deleted or self._complete:
             return False
         return bool(self._redis.hexists(self.key, self._field(key)))
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._deleted.discard(key)
@@ -181,7 +166,7 @@ class RedisTable(MutableMapping):
         """The Lua ops that write this session's changes: records that differ from what was read, deletions."""
         ops: list[str] = []
         for key, value in self._objects.items():
-            raw = _dump(self._codec.encode(value))
+            raw = compact(self._codec.encode(value))
             if raw != self._read.get(key):
                 ops += ["h", self.key, self._field(key), raw]
         for key in self._deleted:
@@ -197,11 +182,8 @@ class RedisTables(Tables):
         self._link = link
         self._slot_key = slot_key
 
-    def table(self, name: str, codec: Codec = PLAIN) -> MutableMapping:
-        found = self.made.get(name)
-        if found is None:
-            found = self.made[name] = (RedisTable(self._link, f"{self._slot_key}:{name}", codec), codec)
-        return found[0]
+    def _new(self, name: str, codec: Codec) -> MutableMapping:
+        return RedisTable(self._link, f"{self._slot_key}:{name}", codec)
 
     def changes(self) -> list[str]:
         return [op for table, _ in self.made.values() for op in table.changes()]
@@ -316,8 +298,8 @@ class RedisStore:
             slot_key = self._slot_key(family, tenant)
             for name, (table, codec) in backend.tables.made.items():
                 for key, value in table.items():
-                    ops += ["h", f"{slot_key}:{name}", str(key), _dump(codec.encode(value))]
-        self._apply(args=[self.link.key("version"), slots, "", self.link.key("d", "*"), "", "", *ops])
+                    ops += ["h", f"{slot_key}:{name}", str(key), compact(codec.encode(value))]
+        self._apply(args=[self.link.key("version"), slots, "", self.link.pattern("d"), "", "", *ops])
         self.link.redis.set(self.link.key("started"), "1")
 
     def start(self, state: dict | None) -> None:

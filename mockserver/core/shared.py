@@ -8,8 +8,11 @@ seeing each other's keys.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.core.errors import StoreUnavailable
@@ -31,11 +34,9 @@ class RedisLink:
     @classmethod
     def parse(cls, url: str) -> RedisLink:
         """`redis://[:password@]host[:port][/db][?prefix=name]`; a ValueError for anything else."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss", "unix"):
+        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
             raise ValueError(f"a store is redis://HOST:PORT/DB[?prefix=NAME], not {url!r}")
-        query = parse_qs(parts.query)
-        prefix = query.pop("prefix", [DEFAULT_PREFIX])[-1]
+        prefix = _prefix_of(url)[1]
         if not prefix or ":" in prefix or "*" in prefix:
             raise ValueError(f"a store prefix is a non-empty name without ':' or '*', not {prefix!r}")
         return cls(url, prefix)
@@ -43,9 +44,7 @@ class RedisLink:
     @property
     def redis_url(self) -> str:
         """The URL without our own `prefix` parameter, for the client."""
-        parts = urlsplit(self.url)
-        query = {k: v for k, v in parse_qs(parts.query).items() if k != "prefix"}
-        return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+        return _prefix_of(self.url)[0]
 
     @property
     def redis(self):
@@ -58,13 +57,18 @@ class RedisLink:
 
     def wipe(self) -> None:
         """Delete every key under the prefix: a mock that was only for one test leaves nothing behind."""
-        doomed = list(self.redis.scan_iter(self.key("*"), count=1000))
+        doomed = list(self.redis.scan_iter(self.pattern(), count=1000))
         for start in range(0, len(doomed), 1000):
             self.redis.unlink(*doomed[start:start + 1000])
 
     def key(self, *parts: str) -> str:
         """`prefix:part:part`: every key of this mock."""
         return ":".join((self.prefix, *parts))
+
+    def pattern(self, *parts: str) -> str:
+        """The glob (for KEYS and SCAN) of every key under `key(*parts)`; the prefix's own glob characters (a `?`,
+        a `[`) match only themselves, so another mock's keys never match."""
+        return re.sub(r"([\\*?\[\]])", r"\\\1", self.key(*parts)) + ":*"
 
     def reachable(self) -> bool:
         try:
@@ -98,8 +102,33 @@ def unavailable(exc: BaseException) -> StoreUnavailable:
 def with_fresh_prefix(url: str) -> str:
     """`url` with a prefix no other mock uses (the given prefix, or the default, and a random suffix): a world of its
     own on the same Redis, for a test that needs a mock of its own."""
+    without, prefix = _prefix_of(url)
+    parts = urlsplit(without)
+    query = urlencode([*parse_qs(parts.query).items(), ("prefix", f"{prefix}-{secrets.token_hex(6)}")], doseq=True)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _prefix_of(url: str) -> tuple[str, str]:
+    """The URL without its `prefix` parameter, and the prefix (the default if none)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     prefix = query.pop("prefix", [DEFAULT_PREFIX])[-1]
-    query["prefix"] = [f"{prefix}-{secrets.token_hex(6)}"]
-    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), prefix
+
+
+def compact(value: Any) -> str:
+    """JSON as the shared store keeps it: no spaces, text as it is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+UNLINK_MATCHING = """
+local function unlink_matching(pattern)
+  local doomed = redis.call('KEYS', pattern)
+  for i = 1, #doomed, 500 do
+    redis.call('UNLINK', unpack(doomed, i, math.min(i + 499, #doomed)))
+  end
+  return #doomed
+end
+"""
+"""A Lua function for the scripts that replace a whole part of the world at once (an import, a reset): every key
+matching a pattern (`RedisLink.pattern`) gone, in the script's one atomic step."""

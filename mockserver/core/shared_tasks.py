@@ -19,15 +19,14 @@ expiry, against the mock's clock, which tests steer: not Redis key expiry, which
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from mockserver.core.clock import Clock
+from mockserver.core.clock import Clock, micros
 from mockserver.core.errors import NotFound
-from mockserver.core.shared import RedisLink
+from mockserver.core.shared import UNLINK_MATCHING, RedisLink, compact
 from mockserver.core.tasks import DONE, Task, TaskFailure, TooManyTasks, as_failure, check_modes, run_now
 
 # Every script gets ARGV[1], the key every task key starts with, and (where it expires tasks) ARGV[2], the
@@ -120,15 +119,9 @@ return rows
 """
 
 # ARGV: base, the pattern of every key under it.
-_RESET = """
-local doomed = redis.call('KEYS', ARGV[2])
-for i = 1, #doomed, 500 do
-  redis.call('UNLINK', unpack(doomed, i, math.min(i + 499, #doomed)))
-end
-return #doomed
+_RESET = UNLINK_MATCHING + """
+return unlink_matching(ARGV[2])
 """
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RedisTaskEngine:
@@ -165,7 +158,7 @@ class RedisTaskEngine:
             task.polls += 1
             task.advance(self.timing, self.duration, now)
             done = task.status == DONE
-            written = self._write(args=[self._base, task_id, raw, _dump(task.to_dict()),
+            written = self._write(args=[self._base, task_id, raw, compact(task.to_dict()),
                                         _flag(task.finished and self.retention == "once"), _flag(done),
                                         _flag(task.finished)])
             if written is None:
@@ -193,7 +186,7 @@ class RedisTaskEngine:
 
     def reset(self) -> None:
         """Every task of this prefix gone, in one script: no worker sees half of them."""
-        self._reset(args=[self._base, _glob_escape(self._base) + ":*"])
+        self._reset(args=[self._base, self.link.pattern("tasks")])
 
     def __len__(self) -> int:
         return self.link.redis.zcard(self.link.key("tasks", "order"))
@@ -205,17 +198,17 @@ class RedisTaskEngine:
         now = self.clock.now()
         task = Task.new(tenant, steps, now, injected)
         if not self._reserve(args=[self._base, self._expiry(now), tenant, task.id, self.max_per_tenant,
-                                   _micros(now), _dump(task.to_dict())]):
+                                   micros(now), compact(task.to_dict())]):
             raise TooManyTasks.over(self.max_per_tenant)
         task.outcome, field, value = _run_for_the_store(work)
         if finish:
             task.finish(self.clock.now())
-        self._complete(args=[self._base, task.id, field, value, _dump(task.to_dict()) if finish else ""])
+        self._complete(args=[self._base, task.id, field, value, compact(task.to_dict()) if finish else ""])
         return task
 
     def _expiry(self, now: datetime) -> int:
         """Tasks created before this (in microseconds) have expired."""
-        return _micros(now - timedelta(seconds=self.ttl))
+        return micros(now - timedelta(seconds=self.ttl))
 
 
 def _run_for_the_store(work: Callable[[], Any]) -> tuple[Future, str, str]:
@@ -224,11 +217,11 @@ def _run_for_the_store(work: Callable[[], Any]) -> tuple[Future, str, str]:
     outcome = run_now(work)
     if outcome.exception() is None:
         try:
-            return outcome, "result", _dump(outcome.result())
+            return outcome, "result", compact(outcome.result())
         except (TypeError, ValueError) as exc:
             outcome = _settled(error=exc)
     failure = as_failure(outcome.exception())
-    return outcome, "failure", _dump([failure.error, failure.details])
+    return outcome, "failure", compact([failure.error, failure.details])
 
 
 def _stored_outcome(failure: bytes | None, has_result: int) -> Future | None:
@@ -247,18 +240,6 @@ def _settled(result: Any = None, error: BaseException | None = None) -> Future:
     return future
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _flag(value: bool) -> str:
     return "1" if value else ""
 
-
-def _micros(moment: datetime) -> int:
-    """Exact, as a sorted set's score holds it (under 2**53 until the year 2255)."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([\\*?\[\]])", r"\\\1", text)

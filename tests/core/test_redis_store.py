@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 
@@ -185,3 +186,19 @@ def test_a_failed_session_gives_its_lock_back_at_once(two, redis_link):
     assert redis_link.redis.get(redis_link.key("lock", "haidy", "acme")) is None
     with second.session("haidy", "acme") as haidy:  # no wait for an expiry
         haidy.create_patient_context("NEXT", GROUP)
+
+
+def test_a_reset_leaves_a_prefix_its_own_glob_would_match(redis_server):
+    """A prefix is a name, not a pattern: resetting `t?` must not wipe the world of `tx`."""
+    suffix = uuid.uuid4().hex[:8]
+    globbing = _store(RedisLink.parse(f"{redis_server.url}?prefix=g{suffix}?"))
+    neighbour = _store(RedisLink.parse(f"{redis_server.url}?prefix=g{suffix}x"))
+    for store in (globbing, neighbour):
+        with store.session("haidy", "acme") as haidy:
+            haidy.create_patient_context("P-1", GROUP)
+    globbing.reset()
+    with neighbour.session("haidy", "acme", writes=False) as haidy:
+        assert len(haidy.find_patient_contexts()) == 1
+    for store in (globbing, neighbour):
+        store.link.wipe()
+    assert list(neighbour.link.redis.scan_iter(f"g{suffix}*")) == []

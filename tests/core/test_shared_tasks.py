@@ -288,7 +288,7 @@ def test_reset_removes_every_task_of_this_prefix_and_nothing_else(workers, redis
         assert len(first) == 2 and len(neighbour) == 1
         second.reset()
         assert len(first) == len(second) == 0 and first.peek() == []
-        assert list(redis_link.redis.scan_iter(redis_link.key("*"))) == []
+        assert list(redis_link.redis.scan_iter(redis_link.pattern())) == []
         assert neighbour.poll("t", kept)["status"] == "STARTED"
         first.submit("t", [], lambda: 1)  # and the engine works on after a reset
         assert len(second) == 1
