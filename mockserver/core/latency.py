@@ -54,14 +54,18 @@ class Latency:
     def __init__(self, start: tuple[int, int] = (0, 0)):
         check(*start)
         self.start = start
-        self.range = start
+        self._range = start
+
+    @property
+    def range(self) -> tuple[int, int]:
+        return self._range
 
     def set(self, min_ms: int, max_ms: int) -> None:
         check(min_ms, max_ms)
-        self.range = (min_ms, max_ms)
+        self._range = (min_ms, max_ms)
 
     def reset(self) -> None:
-        self.range = self.start
+        self._range = self.start
 
     def seconds(self) -> float:
         """How long the next vendor answer waits: 0 when off."""
@@ -91,10 +95,9 @@ class RedisLatency(Latency):
         low, high = raw.split(b",")
         return int(low), int(high)
 
-    @range.setter
-    def range(self, value: tuple[int, int]) -> None:
-        if hasattr(self, "_key"):  # Latency.__init__ sets the start range before the link is known: nothing stored
-            self._redis.set(self._key, f"{value[0]},{value[1]}")
+    def set(self, min_ms: int, max_ms: int) -> None:
+        check(min_ms, max_ms)
+        self._redis.set(self._key, f"{min_ms},{max_ms}")
 
     def reset(self) -> None:
         self._redis.delete(self._key)

@@ -57,5 +57,9 @@ class Tables:
     def table(self, name: str, codec: Codec = PLAIN) -> MutableMapping:
         found = self.made.get(name)
         if found is None:
-            found = self.made[name] = ({}, codec)
+            found = self.made[name] = (self._new(name, codec), codec)
         return found[0]
+
+    def _new(self, name: str, codec: Codec) -> MutableMapping:
+        """A new, empty table: a dict here; the shared store's tables read Redis."""
+        return {}
