@@ -26,6 +26,7 @@ from mockserver.core.declaration import JSON, Api, Operation
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockserver.core.family import Family, schemas_for
+from mockserver.core.json_codec import dumps
 from mockserver.core.latency import Latency
 from mockserver.core.openapi import document
 from mockserver.core.pipeline import TASK_FAILURE_KEY, mount
@@ -33,6 +34,7 @@ from mockserver.core.shared import UNAVAILABLE, unavailable
 from mockserver.core.store import MemoryStore
 from mockserver.core.tasks import TaskEngine, TaskFailure
 from mockserver.core.tenants import TenantDirectory
+from mockserver.core.wsgi import Answer, MockFlask
 
 log = logging.getLogger("mockserver")
 VENDOR_DOCUMENT = "/openapi.json"
@@ -46,7 +48,7 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
     config = config or Config()
     families = tuple(registry.FAMILIES if families is None else families)
     schemas = schemas_for(families)
-    app = Flask("mockserver")
+    app = MockFlask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     drops.quiet_server_logs()  # a fault rule's dropped connection is one info line, not a server's traceback
     parts = _shared_parts(config, schemas, families) if config.store else _memory_parts(config, schemas, families)
@@ -165,9 +167,9 @@ def _install_error_handlers(app: Flask, resolve) -> None:
     def render(error: ApiError) -> Response:
         style = style_for_request()
         body = style.render(error)
-        payload = body if style.media_type != JSON else json.dumps(body, separators=(",", ":"))
+        payload = body if style.media_type != JSON else dumps(body)
         status = style.status_of(error) if hasattr(style, "status_of") else error.status
-        return Response(payload, status, error.headers, mimetype=style.media_type)
+        return Answer(payload, status, error.headers, mimetype=style.media_type)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):

@@ -14,7 +14,6 @@ A fault rule's injected task failure reaches the `Call` through the WSGI environ
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,8 @@ from werkzeug.routing import BaseConverter
 
 from mockserver.core.declaration import JSON, MULTIPART, Api, Call, Operation, Wrap
 from mockserver.core.errors import ContractViolation, FieldError, RequestValidationError
+from mockserver.core.json_codec import dumps, loads
+from mockserver.core.wsgi import Answer
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 TASK_FAILURE_KEY = "mockserver.task_failure"
@@ -91,19 +92,20 @@ def _shape(segment: str) -> str:
 
 def _view(op: Operation) -> Callable:
     def view(**path_params):
+        req = request._get_current_object()  # one lookup through the proxy, not one per attribute
         runtime = current_app.extensions["mockserver"]
-        identity = op.auth.authenticate(request, runtime) if op.authenticated else None
-        task_failure = request.environ.get(TASK_FAILURE_KEY)
+        identity = op.auth.authenticate(req, runtime) if op.authenticated else None
+        task_failure = req.environ.get(TASK_FAILURE_KEY)
         if op.find_first is None:
-            body, files = _read_body(op, runtime)
-            query = _read_query(op, runtime)
+            body, files = _read_body(op, req, runtime)
+            query = _read_query(op, req, runtime)
             call = Call(op, identity, _read_path(op, path_params, runtime), query, body, files, runtime, task_failure)
         else:
-            parsed = _parse_early(op)
+            parsed = _parse_early(op, req)
             call = Call(op, identity, _read_path(op, path_params, runtime), {}, None, {}, runtime, task_failure)
             op.find_first(call)
-            call.body, call.files = _read_body(op, runtime, parsed)
-            call.query = _read_query(op, runtime)
+            call.body, call.files = _read_body(op, req, runtime, parsed)
+            call.query = _read_query(op, req, runtime)
         return _respond(op, op.handler(call), runtime)
 
     view.__name__ = op.operation_id
@@ -111,15 +113,16 @@ def _view(op: Operation) -> Callable:
     return view
 
 
-def _read_query(op: Operation, runtime) -> dict[str, Any]:
+def _read_query(op: Operation, req, runtime) -> dict[str, Any]:
     if not op.query:
         return {}
     schema = runtime.schemas.schema(op.query)
     values, errors = {}, []
+    args = req.args
     for name, prop in schema.get("properties", {}).items():
-        if name not in request.args:
+        if name not in args:
             continue
-        raw = request.args.getlist(name) if prop.get("type") == "array" else request.args[name]
+        raw = args.getlist(name) if prop.get("type") == "array" else args[name]
         try:
             values[name] = _coerce(raw, prop)
         except ValueError as exc:
@@ -177,13 +180,13 @@ _UNREAD = object()
 """No body parsed yet (None is JSON's null)."""
 
 
-def _read_body(op: Operation, runtime, parsed: Any = _UNREAD) -> tuple[Any, dict[str, list[FileStorage]]]:
+def _read_body(op: Operation, req, runtime, parsed: Any = _UNREAD) -> tuple[Any, dict[str, list[FileStorage]]]:
     """The validated body (`parsed`: the JSON `_parse_early` read already); a `Wrap` body wrapped first."""
     if op.body is None:
         return None, {}
     if op.body.media_type == MULTIPART:
-        return _read_multipart(op, runtime)
-    body = _parse_json(op) if parsed is _UNREAD else parsed
+        return _read_multipart(op, req, runtime)
+    body = _parse_json(op, req) if parsed is _UNREAD else parsed
     schema = op.body.schema
     if op.body.wrap:
         body, schema = _wrap(body, op.body.wrap, runtime), op.body.wrap.schema
@@ -193,13 +196,13 @@ def _read_body(op: Operation, runtime, parsed: Any = _UNREAD) -> tuple[Any, dict
     return body, {}
 
 
-def _parse_early(op: Operation) -> Any:
+def _parse_early(op: Operation, req) -> Any:
     """Before a `find_first` hook, as Rails parses a JSON body before any action: a JSON body that cannot be
     read is refused now (and one too large, 413); a missing body or one of another type is `_UNREAD`, refused
     with the rest of the input after the hook."""
-    if op.body is None or op.body.media_type != JSON or not request.get_data() or not _is_json(request.mimetype):
+    if op.body is None or op.body.media_type != JSON or not req.get_data() or not _is_json(req.mimetype):
         return _UNREAD
-    return _parse_json(op)
+    return _parse_json(op, req)
 
 
 def _is_json(mimetype: str) -> bool:
@@ -234,12 +237,12 @@ def _properties(node, resolver, depth: int = 0) -> set[str]:
     return names
 
 
-def _parse_json(op: Operation) -> Any:
+def _parse_json(op: Operation, req) -> Any:
     """The JSON body as sent, or a `RequestValidationError` saying why it cannot be read."""
-    raw = request.get_data()
+    raw = req.get_data()
     if not raw:
         raise RequestValidationError([FieldError(("body",), "field required", "value_error.missing")])
-    mimetype = request.mimetype
+    mimetype = req.mimetype
     if not _is_json(mimetype):
         raise RequestValidationError([FieldError(
             ("body",), f"value is not a valid dict (Content-Type must be {JSON}, got {mimetype})",
@@ -258,21 +261,12 @@ def _parse_json(op: Operation) -> Any:
     return body
 
 
-def loads(text: str):
-    """Strict JSON, as Python's json module reads it minus the NaN/Infinity extension."""
-    return json.loads(text, parse_constant=_reject_constant)
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _read_multipart(op: Operation, runtime):
+def _read_multipart(op: Operation, req, runtime):
     schema = runtime.schemas.schema(op.body.schema)
-    if request.mimetype != MULTIPART:
+    if req.mimetype != MULTIPART:
         files: dict[str, list[FileStorage]] = {}
     else:
-        files = {name: request.files.getlist(name) for name in request.files}
+        files = {name: req.files.getlist(name) for name in req.files}
     missing = [name for name in schema.get("required", []) if not files.get(name)]
     if missing:
         raise RequestValidationError(
@@ -289,7 +283,7 @@ def _respond(op: Operation, result, runtime) -> Response:
         headers = rest[0] if rest else {}
     if runtime.config.validate_responses:
         check_response(op, status, result, runtime.schemas)
-    return Response(json.dumps(result, separators=(",", ":")), status, headers, mimetype=JSON)
+    return Answer(dumps(result), status, headers or None, content_type=JSON)
 
 
 def check_response(op: Operation, status: int, payload, schemas) -> None:

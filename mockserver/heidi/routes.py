@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from mockserver.core.declaration import Api
-from mockserver.core.pipeline import loads
+from mockserver.core.json_codec import loads
 from mockserver.heidi.auth import HeidiApiKey, HeidiBearer, issue
 from mockserver.heidi.errors import HeidiErrors
 from mockserver.heidi.models import ApiUser, HeidiBackend, UserData
