@@ -22,10 +22,18 @@ from mockserver.core.config import Config
 CONFIG_ENV = "MOCKSERVER_CONFIG"
 SERVERS = ("granian", "waitress")
 THREADS = 2
-"""Request threads. Each thread more costs GIL hand-offs: on two cores, with wrk, one thread served
-creates about 1.7x faster than two, and four about as fast as two. Two, not one, because a latency
-fault sleeps in its thread, and one slow answer must not stall every other."""
+"""Request threads. Two, not one, because a latency fault sleeps in its thread, and one slow answer must not stall
+every other. One thread is faster (benchmarks/http_bench.py, wrk -c16 on two cores: 4,100 creates/s and 7,800
+gets/s against 2,700 and 5,300 with two): each thread more costs GIL hand-offs. `--threads 1` is there for a load
+test that sets no latency."""
 
+SWITCH_SECONDS = 0.00025
+"""How long a thread that waits for the GIL waits before it asks the running one to hand it over (Python's default
+is 5 ms), in a server with more than one request thread. Granian's threads take the GIL back right after each
+request, and a thread that waits sees the switch counter move and keeps waiting: with the default, one request in
+a hundred waited half a second or more for a GIL the other thread kept taking (p99 of gets 500-760 ms at 16
+connections); with a quarter millisecond, p99 is 20-40 ms, for 10-15% fewer gets per second."""
+THREADS_ENV = "MOCKSERVER_THREADS"
 
 WORKER_STOP_SECONDS = 3
 """How long granian's master waits for a worker to stop before it kills it. On a busy machine a worker sometimes
@@ -41,6 +49,8 @@ def app_from_env():
     _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
     app = create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
     _keep_snapshots(app)
+    _share_the_gil_quickly(int(os.environ.get(THREADS_ENV, THREADS)))
+    _freeze_what_lives_until_exit()  # the app was built here, after the master froze what it had
     _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
     _exit_with_master()
     return app
@@ -82,10 +92,18 @@ def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
 
 
+def _share_the_gil_quickly(threads: int) -> None:
+    """With more than one request thread, `SWITCH_SECONDS` instead of Python's 5 ms."""
+    if threads > 1:
+        sys.setswitchinterval(SWITCH_SECONDS)
+
+
 def _freeze_what_lives_until_exit() -> None:
     """Take everything alive now (modules, the app and its schemas: some 180,000 objects) out of the collector's sight.
 
-    They live until the process ends, so collecting them gains nothing; but at exit the interpreter's
+    They live until the process ends, so collecting them gains nothing, and every full collection walked them
+    all: 130 ms, in the middle of a request, every few seconds under load (in granian's worker, which builds its
+    own app after the master froze). And at exit the interpreter's
     teardown runs full collections that walk every tracked object. After Ctrl-C that was 0.3-0.5 s of
     CPU in the waitress process on an idle machine, about 7 s when it got 5 % of a CPU, so a loaded
     machine could see `mockserver serve` miss a 10 s stop deadline. Frozen, the exit takes some 20 ms.
@@ -129,7 +147,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
     if server == "granian":
         from granian import Granian
 
-        os.environ[CONFIG_ENV] = config.to_json()
+        os.environ[CONFIG_ENV], os.environ[THREADS_ENV] = config.to_json(), str(threads)
         _freeze_what_lives_until_exit()
         _nudge_main_thread()
         Granian("mockserver.harness.server:app_from_env", factory=True, address=host, port=port, interface="wsgi",
@@ -142,6 +160,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
 
         app = create_app(config)
         _keep_snapshots(app)
+        _share_the_gil_quickly(threads)
         _freeze_what_lives_until_exit()
         # Ctrl-C must reach the main thread, the one that turns it into KeyboardInterrupt and stops waitress.
         # Threads inherit the signal mask of the thread that starts them: with SIGINT blocked while waitress
