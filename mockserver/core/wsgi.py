@@ -44,7 +44,13 @@ class _NoSessions(SessionInterface):
 
 
 class MockFlask(Flask):
+    """Flask with no sessions and `ensure_sync` remembered; routing, hooks and error handlers are Flask's own."""
+
     session_interface = _NoSessions()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
 
     def ensure_sync(self, func):
         """Flask's, asked once per function instead of on every call."""
@@ -55,7 +61,3 @@ class MockFlask(Flask):
             return synced
         except TypeError:  # unhashable: a rare callable object
             return super().ensure_sync(func)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync: dict = {}

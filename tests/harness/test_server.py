@@ -1,0 +1,42 @@
+"""What `serve` sets up in the process that answers: the GIL switch interval and the frozen start-up objects."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+from mockserver.harness import server
+
+
+@pytest.fixture
+def interval():
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("interval")
+def test_more_than_one_request_thread_hands_the_gil_over_within_a_quarter_millisecond():
+    sys.setswitchinterval(0.005)
+    server._share_the_gil_quickly(1)
+    assert sys.getswitchinterval() == pytest.approx(0.005)
+    server._share_the_gil_quickly(server.THREADS)
+    assert server.THREADS > 1 and sys.getswitchinterval() == pytest.approx(server.SWITCH_SECONDS)
+
+
+@pytest.mark.usefixtures("interval")
+def test_the_worker_builds_its_app_then_freezes_it_with_the_interval_of_its_thread_count(monkeypatch):
+    monkeypatch.setenv(server.THREADS_ENV, "2")
+    monkeypatch.setenv(server.CONFIG_ENV, "{}")
+    for started in ("_nudge_main_thread", "_exit_with_master"):  # threads and signals for a real worker only
+        monkeypatch.setattr(server, started, lambda: None)
+    frozen = gc.get_freeze_count()
+    try:
+        app = server.app_from_env()
+        assert app.extensions["mockserver"] is not None
+        assert gc.get_freeze_count() > frozen
+        assert sys.getswitchinterval() == pytest.approx(server.SWITCH_SECONDS)
+    finally:
+        gc.unfreeze()
