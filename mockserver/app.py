@@ -18,6 +18,7 @@ from mockserver.control import admin, browser, drops
 from mockserver.control.faults import FaultRule, Faults
 from mockserver.control.journal import BODY_LIMIT, Journal
 from mockserver.control.runtime import Runtime
+from mockserver.core import gate
 from mockserver.core.access_log import AccessLog
 from mockserver.core.auth import AdminAccess
 from mockserver.core.clock import Clock
@@ -224,7 +225,7 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
         if req.path == "/" and (to_console := browser.console_redirect(req)) is not None:
             return to_console
         if latency.range[1] and resolve()[1] in vendors:  # a vendor's operation, or its 404 or 405
-            time.sleep(latency.seconds())
+            gate.wait(latency.seconds())
         rule = faults.fire(req.method, req.path, req.headers)
         if rule is None:
             return None
@@ -257,7 +258,7 @@ def _apply_fault(rule: FaultRule, environ: dict):
         environ[TASK_FAILURE_KEY] = TaskFailure(rule.task_error.get("error", "Injected failure"),
                                                 rule.task_error.get("details", ""))
     if rule.latency_ms:
-        time.sleep(rule.latency_ms / 1000)
+        gate.wait(rule.latency_ms / 1000)
     if rule.drop:  # the body resets or cuts the connection; the status and headers reach the client only in a cut
         body = drops.drop(rule.drop, rule.id, environ)
         return _DroppingResponse(body, 200, {"Content-Length": str(drops.PROMISED_LENGTH)}, mimetype=JSON)

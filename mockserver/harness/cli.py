@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--server", choices=("granian", "waitress"), default="granian")
     serve.add_argument("--threads", type=int, default=THREADS,
                        help=f"request threads (default {THREADS}: a slow answer, from --latency or a fault rule, "
-                            "does not hold the others; 1 serves a third more requests per second, each in turn)")
+                            "does not hold the others)")
     serve.add_argument("--validate-responses", action="store_true",
                        help="check every response against its schema (slower; for debugging the mock)")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="no line per request")

@@ -18,21 +18,23 @@ import time
 from pathlib import Path
 
 from mockserver.core.config import Config
+from mockserver.core.gate import Gate
 
 CONFIG_ENV = "MOCKSERVER_CONFIG"
 SERVERS = ("granian", "waitress")
 THREADS = 2
-"""Request threads. Two, not one, because a latency fault sleeps in its thread, and one slow answer must not stall
-every other. One thread is faster (benchmarks/http_bench.py, wrk -c16 on two cores: 4,100 creates/s and 7,800
-gets/s against 2,700 and 5,300 with two): each thread more costs GIL hand-offs. `--threads 1` is there for a load
-test that sets no latency."""
+"""Request threads. Two, not one, because a latency or a fault's delay waits in its thread, and one slow answer must
+not stall every other. Behind the gate (`core/gate.py`) only one of them runs the app at a time, and one that waits
+steps out, so two serve about as fast as one (benchmarks/http_bench.py, wrk -c16 on two cores: 4,100-4,600 creates/s
+and 5,900-6,700 gets/s against 4,900 and 7,000 with one; without the gate, 2,700 and 4,700)."""
 
 SWITCH_SECONDS = 0.00025
 """How long a thread that waits for the GIL waits before it asks the running one to hand it over (Python's default
 is 5 ms), in a server with more than one request thread. Granian's threads take the GIL back right after each
 request, and a thread that waits sees the switch counter move and keeps waiting: with the default, one request in
 a hundred waited half a second or more for a GIL the other thread kept taking (p99 of gets 500-760 ms at 16
-connections); with a quarter millisecond, p99 is 20-40 ms, for 10-15% fewer gets per second."""
+connections). With a quarter millisecond the wait is short, and behind the gate the thread that got the GIL soon
+waits on the gate's lock instead: p99 13-20 ms."""
 THREADS_ENV = "MOCKSERVER_THREADS"
 
 WORKER_STOP_SECONDS = 3
@@ -47,13 +49,21 @@ def app_from_env():
     from mockserver.app import create_app
 
     _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
-    app = create_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")))
+    config = Config.from_json(os.environ.get(CONFIG_ENV, "{}"))
+    threads = int(os.environ.get(THREADS_ENV, THREADS))
+    app = create_app(config)
     _keep_snapshots(app)
-    _share_the_gil_quickly(int(os.environ.get(THREADS_ENV, THREADS)))
+    _share_the_gil_quickly(threads)
     _freeze_what_lives_until_exit()  # the app was built here, after the master froze what it had
     _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
     _exit_with_master()
-    return app
+    return _gated(app, config, threads)
+
+
+def _gated(app, config: Config, threads: int):
+    """With more than one request thread and the state in memory, one request at a time in the app (`core/gate.py`);
+    on the shared store the threads' requests mostly wait on Redis, and overlap."""
+    return Gate().around(app) if threads > 1 and not config.store else app
 
 
 def _exit_with_master(every: float = 0.5, grace: float = 5.0) -> None:
@@ -168,7 +178,7 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
         # can take it, and it always interrupts the main thread's wait at once.
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            wsgi_server = create_server(app, host=host, port=port, threads=threads)
+            wsgi_server = create_server(_gated(app, config, threads), host=host, port=port, threads=threads)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
         wsgi_server.run()

@@ -2,6 +2,8 @@
 
 import json
 import subprocess
+import threading
+import time
 
 import pytest
 import requests
@@ -172,3 +174,23 @@ def test_bad_serve_options_are_usage_errors(args, expected):
     done = subprocess.run([str(BIN / "mockserver"), "serve", "--port", "0", *args], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and expected in done.stderr, done.stderr
+
+
+def test_a_slow_answer_does_not_hold_the_others():
+    """Two request threads behind the gate: one request sleeping in a fault's latency, another answered meanwhile."""
+    served = Served()
+    try:
+        auth = {"Authorization": "Bearer slow"}
+        requests.post(f"{served.url}/_mock/faults", json={"path": "/v2/patient-contexts/slow", "latency_ms": 3000,
+                                                           "status": 404}).raise_for_status()
+        slow = threading.Thread(target=requests.get, args=(f"{served.url}/v2/patient-contexts/slow",),
+                                kwargs={"headers": auth, "timeout": 30})
+        slow.start()
+        time.sleep(0.5)  # the slow one is asleep in its thread now
+        started = time.monotonic()
+        fast = requests.get(f"{served.url}/v2/patient-contexts/other", headers=auth, timeout=30)
+        took = time.monotonic() - started
+        slow.join()
+        assert fast.status_code == 404 and took < 2.0, took  # it did not wait out the slow one's 3 s
+    finally:
+        served.stop()

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import gc
+import io
 import sys
 
 import pytest
 
 from mockserver.harness import server
+
+
+def answer(app, path: str) -> tuple[str, bytes]:
+    status = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "mock", "SERVER_PORT": "80",
+               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    body = b"".join(app(environ, lambda line, headers: status.append(line)))
+    return status[0], body
 
 
 @pytest.fixture
@@ -35,8 +44,18 @@ def test_the_worker_builds_its_app_then_freezes_it_with_the_interval_of_its_thre
     frozen = gc.get_freeze_count()
     try:
         app = server.app_from_env()
-        assert app.extensions["mockserver"] is not None
+        assert app.__name__ == "gated"  # two threads, state in memory: one request at a time in the app
+        assert answer(app, "/_mock/health")[0].startswith("200")
         assert gc.get_freeze_count() > frozen
         assert sys.getswitchinterval() == pytest.approx(server.SWITCH_SECONDS)
     finally:
         gc.unfreeze()
+
+
+def test_one_thread_or_the_shared_store_is_not_gated():
+    from mockserver.core.config import Config
+
+    app = object()
+    assert server._gated(app, Config(), 1) is app
+    assert server._gated(app, Config(store="redis://127.0.0.1:1/0"), 4) is app
+    assert server._gated(app, Config(), 2) is not app

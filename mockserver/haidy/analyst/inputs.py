@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mockserver.core.errors import FieldError, RequestValidationError
+from mockserver.core.gate import stepped_out
 from mockserver.core.sniff import JPEG, PDF, PNG, sniff_audio, sniff_document
 from mockserver.core.tasks import TaskFailure
 from mockserver.haidy.analyst import samples
@@ -189,7 +190,7 @@ class Acquirer:
     def _fetch(self, url: str) -> bytes:
         opener = urllib.request.build_opener(_CheckedRedirects(self._allowed))
         try:
-            with opener.open(url, timeout=self.timeout) as response:
+            with stepped_out(), opener.open(url, timeout=self.timeout) as response:  # the URL may be this server's
                 data = response.read(self.max_bytes + 1)
         except urllib.error.HTTPError as exc:
             raise TaskFailure("Unable to download document from URL", f"HTTP {exc.code} from {url}") from None
