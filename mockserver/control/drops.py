@@ -62,6 +62,8 @@ import threading
 import time
 from collections.abc import Iterator
 
+from mockserver.core.gate import stepped_out
+
 log = logging.getLogger("mockserver.faults")
 
 MODES = ("reset", "cut")
@@ -171,7 +173,8 @@ class _ResetOnceWritten:
     def __init__(self, socks: list[socket.socket], rule_id: str, where: str, cut_instead):
         self._socks, self._rule_id, self._where, self._cut_instead = socks, rule_id, where, cut_instead
         self._said = False
-        self._watching = _one_watch.acquire(timeout=2 * HEADERS_SECONDS)
+        with stepped_out():  # the watch ahead ends on its own, in the thread that reads its body
+            self._watching = _one_watch.acquire(timeout=2 * HEADERS_SECONDS)
         if self._watching:
             for sock in socks:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
+from mockserver.core.gate import stepped_out
+
 T = TypeVar("T")
 
 
@@ -69,10 +71,15 @@ class MemoryStore:
         it (`writes`, the safe default) changes the `version`, inside the lock: an export that read the version
         before waits for the lock and so holds the change."""
         lock, backend = self._slot(family, tenant)
-        with lock:
+        if not lock.acquire(blocking=False):
+            with stepped_out():  # held by a task, a snapshot or an export: let other requests run meanwhile
+                lock.acquire()
+        try:
             if writes:
                 self._changed()
             yield backend
+        finally:
+            lock.release()
 
     def scan(self, family: str, visit: Callable[[str, Backend], T]) -> list[T]:
         """`visit(tenant, backend)` for every existing backend of `family`, each under its lock."""

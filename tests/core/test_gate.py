@@ -72,3 +72,34 @@ def test_the_gate_is_left_when_the_app_raises():
         except ValueError:
             pass
     assert getattr(gate._held, "gate", None) is None
+
+
+def test_a_request_waiting_for_its_tenant_lets_the_others_in():
+    """A tenant held outside the gate (a task's work, a snapshot) does not hold up requests of other tenants."""
+    from mockserver.core.store import MemoryStore
+
+    store = MemoryStore(lambda tenant, family: {})
+    store.register("f", lambda settings: {"tenant": "state"}, lambda state: state)
+    held, release = threading.Event(), threading.Event()
+
+    def holder():  # not a request: no gate
+        with store.session("f", "busy"):
+            held.set()
+            release.wait(5)
+
+    def app(environ, start_response):
+        with store.session("f", environ["tenant"]):
+            return [environ["tenant"].encode()]
+
+    gated = Gate().around(app)
+    threading.Thread(target=holder).start()
+    assert held.wait(5)
+    waiting = threading.Thread(target=gated, args=({"tenant": "busy"}, None))
+    waiting.start()
+    time.sleep(0.1)  # it waits for "busy" now, out of the gate
+    started = time.monotonic()
+    assert gated({"tenant": "other"}, None) == [b"other"]
+    other_took = time.monotonic() - started
+    release.set()
+    waiting.join(5)
+    assert not waiting.is_alive() and other_took < 1.0
