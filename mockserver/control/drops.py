@@ -60,7 +60,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from mockserver.core.gate import stepped_out
 
@@ -133,10 +133,9 @@ def drop(mode: str, rule_id: str, environ: dict) -> Iterator[bytes]:
         return _ResetOnceWritten(socks, rule_id, where, cut_instead)
     with socks[0]:
         try:
-            how = _reset(socks[0])
+            _reset(socks[0], _saying(rule_id, where))
         except OSError as error:  # the client is gone already
             return cut_instead(f"{error.strerror or error}")
-    log.info("fault rule %s: connection %s before any byte %s", rule_id, how, where)
     return _raise(IntendedReset(f"{rule_id}: {ON_PURPOSE}"))
 
 
@@ -221,13 +220,13 @@ class _ResetOnceWritten:
                 if len(ours) == 1:
                     with self._socks.pop(ours[0]) as sock:
                         try:
-                            how = _reset(sock)
+                            _reset(sock, _saying(self._rule_id, self._where))
+                            reset = True
                         except OSError as error:  # the client is gone already
-                            how, why_not = "", f"{error.strerror or error}"
-                    if how:
+                            reset, why_not = False, f"{error.strerror or error}"
+                    if reset:
                         self._said = True
                         self.close()
-                        log.info("fault rule %s: connection %s before any byte %s", self._rule_id, how, self._where)
                         raise IntendedReset(f"{self._rule_id}: {ON_PURPOSE}")
         candidates = len(self._socks)
         self._said = True
@@ -336,17 +335,27 @@ def _unsent(sock: socket.socket) -> int:
     return buffer[0]
 
 
-def _reset(sock: socket.socket) -> str:
-    """Reset the connection under the server's feet; "reset", or "closed" where only a shutdown is possible."""
+def _saying(rule_id: str, where: str) -> Callable[[str], None]:
+    return lambda how: log.info("fault rule %s: connection %s before any byte %s", rule_id, how, where)
+
+
+def _reset(sock: socket.socket, say: Callable[[str], None]) -> None:
+    """Reset the connection under the server's feet ("closed" where only a shutdown is possible), having said so
+    first: the client may stop the server as soon as it has the reset, and the line must be out by then. An OSError
+    (the client is gone) comes before anything is said."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    if not _disconnect(sock.fileno()):
+    if not _LINUX:
+        say("closed (no TCP reset on this platform)")
         sock.shutdown(socket.SHUT_RDWR)
-        return "closed (no TCP reset on this platform)"
+        return
+    say("reset")
+    if not _disconnect(sock.fileno()):
+        log.warning("fault rule: the TCP reset failed (errno %s); the connection is shut down instead",
+                    ctypes.get_errno())
     try:  # marks the disconnected socket shut down: the server's reads find an end of file, not ENOTCONN
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:  # ENOTCONN, having done so
         pass
-    return "reset"
 
 
 def _disconnect(fd: int) -> bool:
