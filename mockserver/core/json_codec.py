@@ -26,7 +26,13 @@ def dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=_PASSTHROUGH)
     except TypeError:  # orjson.JSONEncodeError is one
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return compact(value).encode()
+
+
+def compact(value: Any) -> str:
+    """The json module's compact JSON, text as it is (no `\\u` escapes): what the shared store keeps, and what
+    `dumps` answers where orjson would not."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def loads(text: str) -> Any:

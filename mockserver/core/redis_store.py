@@ -23,7 +23,8 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from mockserver.core.errors import StoreUnavailable
-from mockserver.core.shared import UNLINK_MATCHING, RedisLink, compact
+from mockserver.core.json_codec import compact
+from mockserver.core.shared import UNLINK_MATCHING, RedisLink
 from mockserver.core.store import Backend, Factory, Restorer, restored
 from mockserver.core.tables import Codec, Tables
 

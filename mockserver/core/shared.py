@@ -8,11 +8,9 @@ seeing each other's keys.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.core.errors import StoreUnavailable
@@ -114,11 +112,6 @@ def _prefix_of(url: str) -> tuple[str, str]:
     query = parse_qs(parts.query)
     prefix = query.pop("prefix", [DEFAULT_PREFIX])[-1]
     return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), prefix
-
-
-def compact(value: Any) -> str:
-    """JSON as the shared store keeps it: no spaces, text as it is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 UNLINK_MATCHING = """

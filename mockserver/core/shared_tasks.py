@@ -26,7 +26,8 @@ from typing import Any
 
 from mockserver.core.clock import Clock, micros
 from mockserver.core.errors import NotFound
-from mockserver.core.shared import UNLINK_MATCHING, RedisLink, compact
+from mockserver.core.json_codec import compact
+from mockserver.core.shared import UNLINK_MATCHING, RedisLink
 from mockserver.core.tasks import DONE, Task, TaskFailure, TooManyTasks, as_failure, check_modes, run_now
 
 # Every script gets ARGV[1], the key every task key starts with, and (where it expires tasks) ARGV[2], the
