@@ -60,9 +60,9 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from mockserver.core.gate import stepped_out
+from mockserver.core import gate
 
 log = logging.getLogger("mockserver.faults")
 
@@ -133,7 +133,7 @@ def drop(mode: str, rule_id: str, environ: dict) -> Iterator[bytes]:
         return _ResetOnceWritten(socks, rule_id, where, cut_instead)
     with socks[0]:
         try:
-            _reset(socks[0], _saying(rule_id, where))
+            _reset(socks[0], rule_id, where)
         except OSError as error:  # the client is gone already
             return cut_instead(f"{error.strerror or error}")
     return _raise(IntendedReset(f"{rule_id}: {ON_PURPOSE}"))
@@ -172,8 +172,8 @@ class _ResetOnceWritten:
     def __init__(self, socks: list[socket.socket], rule_id: str, where: str, cut_instead):
         self._socks, self._rule_id, self._where, self._cut_instead = socks, rule_id, where, cut_instead
         self._said = False
-        with stepped_out():  # the watch ahead ends on its own, in the thread that reads its body
-            self._watching = _one_watch.acquire(timeout=2 * HEADERS_SECONDS)
+        # the watch ahead ends on its own, in the thread that reads its body
+        self._watching = gate.acquire(_one_watch, timeout=2 * HEADERS_SECONDS)
         if self._watching:
             for sock in socks:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
@@ -220,7 +220,7 @@ class _ResetOnceWritten:
                 if len(ours) == 1:
                     with self._socks.pop(ours[0]) as sock:
                         try:
-                            _reset(sock, _saying(self._rule_id, self._where))
+                            _reset(sock, self._rule_id, self._where)
                             reset = True
                         except OSError as error:  # the client is gone already
                             reset, why_not = False, f"{error.strerror or error}"
@@ -335,20 +335,16 @@ def _unsent(sock: socket.socket) -> int:
     return buffer[0]
 
 
-def _saying(rule_id: str, where: str) -> Callable[[str], None]:
-    return lambda how: log.info("fault rule %s: connection %s before any byte %s", rule_id, how, where)
-
-
-def _reset(sock: socket.socket, say: Callable[[str], None]) -> None:
+def _reset(sock: socket.socket, rule_id: str, where: str) -> None:
     """Reset the connection under the server's feet ("closed" where only a shutdown is possible), having said so
     first: the client may stop the server as soon as it has the reset, and the line must be out by then. An OSError
     (the client is gone) comes before anything is said."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    how = "reset" if _LINUX else "closed (no TCP reset on this platform)"
+    log.info("fault rule %s: connection %s before any byte %s", rule_id, how, where)
     if not _LINUX:
-        say("closed (no TCP reset on this platform)")
         sock.shutdown(socket.SHUT_RDWR)
         return
-    say("reset")
     if not _disconnect(sock.fileno()):
         log.warning("fault rule: the TCP reset failed (errno %s); the connection is shut down instead",
                     ctypes.get_errno())

@@ -7,6 +7,7 @@ third of the throughput (benchmarks/http_bench.py: 2,900 creates/s with both run
 the gate, the other threads wait on a lock, not on the GIL, until the request ahead is done or waits:
 
 - `wait(seconds)`: a sleep outside the gate (the global latency, a fault rule's `latency_ms`);
+- `acquire(lock)`: a lock that something outside the gate may hold (a tenant's, under a task or a snapshot);
 - `stepped_out()`: any other wait that may need another request to end (a download from this very server).
 
 Bodies that stream (a dropped connection's, a file's) are read by the server after the app returned: outside.
@@ -63,3 +64,11 @@ def wait(seconds: float) -> None:
     """Sleep, out of the gate."""
     with stepped_out():
         time.sleep(seconds)
+
+
+def acquire(lock, timeout: float = -1) -> bool:
+    """`lock.acquire(timeout=timeout)`, out of the gate if the lock is not free at once."""
+    if lock.acquire(blocking=False):
+        return True
+    with stepped_out():
+        return lock.acquire(timeout=timeout)

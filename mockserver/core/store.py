@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
-from mockserver.core.gate import stepped_out
+from mockserver.core import gate
 
 T = TypeVar("T")
 
@@ -71,9 +71,7 @@ class MemoryStore:
         it (`writes`, the safe default) changes the `version`, inside the lock: an export that read the version
         before waits for the lock and so holds the change."""
         lock, backend = self._slot(family, tenant)
-        if not lock.acquire(blocking=False):
-            with stepped_out():  # held by a task, a snapshot or an export: let other requests run meanwhile
-                lock.acquire()
+        gate.acquire(lock)  # a task, a snapshot or an export may hold it: other requests run meanwhile
         try:
             if writes:
                 self._changed()
