@@ -46,17 +46,23 @@ master waited for it forever."""
 def app_from_env():
     """Granian's factory target, run in the worker process: the app, built from the config the CLI put in
     the environment."""
+    _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
+    app = _serving_app(Config.from_json(os.environ.get(CONFIG_ENV, "{}")), int(os.environ.get(THREADS_ENV, THREADS)))
+    _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
+    _exit_with_master()
+    return app
+
+
+def _serving_app(config: Config, threads: int):
+    """The WSGI app as a server with `threads` request threads runs it, in the process that serves: built, keeping
+    its snapshots, the GIL handed over quickly, its start-up objects frozen (in granian's worker: after the master
+    froze what it had), gated."""
     from mockserver.app import create_app
 
-    _log_to_stderr()  # a forked worker has the master's logging; a spawned one (Python 3.14's default) has none
-    config = Config.from_json(os.environ.get(CONFIG_ENV, "{}"))
-    threads = int(os.environ.get(THREADS_ENV, THREADS))
     app = create_app(config)
     _keep_snapshots(app)
     _share_the_gil_quickly(threads)
-    _freeze_what_lives_until_exit()  # the app was built here, after the master froze what it had
-    _nudge_main_thread()  # the worker, too, waits for its stop signal on the main thread
-    _exit_with_master()
+    _freeze_what_lives_until_exit()
     return _gated(app, config, threads)
 
 
@@ -166,19 +172,14 @@ def serve(config: Config, host: str, port: int, server: str = "granian", threads
     elif server == "waitress":
         from waitress.server import create_server
 
-        from mockserver.app import create_app
-
-        app = create_app(config)
-        _keep_snapshots(app)
-        _share_the_gil_quickly(threads)
-        _freeze_what_lives_until_exit()
+        app = _serving_app(config, threads)
         # Ctrl-C must reach the main thread, the one that turns it into KeyboardInterrupt and stops waitress.
         # Threads inherit the signal mask of the thread that starts them: with SIGINT blocked while waitress
         # starts its request threads (and they, later, the access log's and the tasks'), no other thread
         # can take it, and it always interrupts the main thread's wait at once.
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            wsgi_server = create_server(_gated(app, config, threads), host=host, port=port, threads=threads)
+            wsgi_server = create_server(app, host=host, port=port, threads=threads)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
         wsgi_server.run()
