@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mockserver.clinical.extraction import holistic_patient, structure_text
 from mockserver.haidy.analyst import fhir
-from mockserver.haidy.analyst.extraction import holistic_patient, structure_text
 from mockserver.haidy.analyst.inputs import pdf_text
 from mockserver.harness.dataset import pdf
 

@@ -26,7 +26,7 @@ from mockserver.core.config import Config
 from mockserver.core.declaration import JSON, Api, Operation
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import ApiError, ContractViolation, MethodNotAllowed, NotFound, PayloadTooLarge
-from mockserver.core.family import Family, schemas_for
+from mockserver.core.family import Family, commons_of, schemas_for
 from mockserver.core.json_codec import dumps
 from mockserver.core.latency import Latency
 from mockserver.core.openapi import document
@@ -56,7 +56,12 @@ def create_app(config: Config | None = None, families: tuple[Family, ...] | None
     store, clock = parts["store"], parts["clock"]
     for family in families:
         store.register(family.name, _factory(family, clock), _restorer(family, clock), _opener(family, clock))
-    admin_apis = [admin.api] + [f.admin for f in families if f.admin]
+    commons = commons_of(families)
+    for shared in commons:
+        store.register(shared.name, lambda settings, c=shared: c.new_backend(clock),
+                       lambda state, c=shared: c.restore_backend(clock, state),
+                       lambda tables, c=shared: c.open_backend(clock, tables))
+    admin_apis = [admin.api] + [f.admin for f in families if f.admin] + [c.admin for c in commons if c.admin]
     apis = [f.api for f in families] + admin_apis
     state = config.state(schemas)
     runtime = Runtime(config, schemas, parts["tenants"], store, clock, families, apis, parts["journal"],

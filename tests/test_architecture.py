@@ -15,10 +15,11 @@ FAMILIES = set(registry.names())
 ALLOWED = {
     "core": {"core", "version"},
     "control": {"core", "control", "version"},
-    "family": {"core", "version"},  # and its own folder, checked apart
+    "clinical": {"core", "clinical", "version"},  # what the vendors do to clinical content, shared by families
+    "family": {"core", "clinical", "version"},  # and its own folder, checked apart
     "console": {"core", "console", "version"},  # static files it serves; the page talks to the admin API over HTTP
-    "root": {"core", "control", "family", "console", "root", "version"},
-    "harness": {"core", "control", "family", "console", "root", "harness", "version"},
+    "root": {"core", "control", "clinical", "family", "console", "root", "version"},
+    "harness": {"core", "control", "clinical", "family", "console", "root", "harness", "version"},
 }
 
 
@@ -26,7 +27,7 @@ def layer(module: str) -> tuple[str, str | None]:
     """The layer of a dotted module name under mockserver, and the family it belongs to, if any."""
     parts = module.split(".")[1:]
     head = parts[0] if parts else ""
-    if head in ("core", "control", "console", "harness"):
+    if head in ("core", "control", "clinical", "console", "harness"):
         return head, None
     if head in FAMILIES:
         return "family", head
@@ -72,5 +73,6 @@ def test_the_check_sees_a_wrong_import():
     assert layer("mockserver.core.store") == ("core", None)
     assert layer("mockserver.haidy.analyst.fhir") == ("family", "haidy")
     assert "family" not in ALLOWED["core"] and "control" not in ALLOWED["family"]
+    assert layer("mockserver.clinical.extraction") == ("clinical", None) and "family" not in ALLOWED["clinical"]
     assert layer("mockserver.console") == ("console", None) and "control" not in ALLOWED["console"]
     assert "mockserver.heidi.models" in imports(PACKAGE / "heidi" / "routes.py")

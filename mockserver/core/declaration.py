@@ -166,6 +166,11 @@ class Call:
         (the family's backend class), so a reader and an editor can follow a handler into its model."""
         return self.runtime.store.session(self.operation.api.name, self.tenant, writes=not self.operation.reads_only)
 
+    def commons(self, kind: type[B], name: str) -> AbstractContextManager[B]:
+        """This tenant's data that several families share (`core/family.py`'s `Commons`, such as the transcript
+        registry), locked for a `with` block. Take it inside the family's own `backend` block, never around it."""
+        return self.runtime.store.session(name, self.tenant, writes=not self.operation.reads_only)
+
 
 class Api:
     """One API family: its operations, error style, auth scheme and URL prefixes."""

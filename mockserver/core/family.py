@@ -24,6 +24,28 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @dataclass(frozen=True, eq=False)
+class Commons:
+    """A tenant's data that more than one family reads (the transcript registry): stored like a family's backend,
+    per tenant under its own name, exported beside the families' (state schema `<name>/state`), with test set-up
+    under /_mock/ but no vendor API. A family names the commons it reads (`Family.commons`)."""
+
+    name: str
+    new_backend: Callable[[Clock], Any]
+    restore_backend: Callable[[Clock, dict], Any]
+    open_backend: Callable[[Clock, Tables], Any]
+    admin: Api | None = None
+
+    @property
+    def state_schema(self) -> str:
+        return f"{self.name}/state"
+
+
+def commons_of(families: tuple[Family, ...]) -> tuple[Commons, ...]:
+    """Every commons the families read, each once, in the order first named."""
+    return tuple({id(c): c for family in families for c in family.commons}.values())
+
+
+@dataclass(frozen=True, eq=False)
 class Family:
     api: Api
     """The vendor API as documented: its operations, auth scheme, error style, mounts and real hosts."""
@@ -40,6 +62,8 @@ class Family:
     (`core/redis_store.py`) reaches a tenant's data record by record. None: the family runs in memory only."""
     admin: Api | None = None
     """Mock-only operations under /_mock/ (test set-up no vendor offers), in the admin API's document."""
+    commons: tuple[Commons, ...] = ()
+    """Data it reads that other families read too, kept per tenant once for all of them (`Commons`)."""
     shared_tenant: str | None = None
     """None: one backend per tenant. A name: one backend for everyone, held by that tenant (Esteem's world)."""
     schemas: Mapping[str, dict] = field(default_factory=dict)
@@ -81,6 +105,7 @@ def schemas_for(families: tuple[Family, ...]) -> SchemaRegistry:
         return own[name] if name in own else shipped.schema(name)
 
     names = [family.name for family in families]
+    stored = names + [c.name for c in commons_of(families)]
     example = {"tokens": ["acme-token"]}
     example.update({name: raw(f"{name}/settings")["examples"][0] for name in names
                     if raw(f"{name}/settings").get("examples")})
@@ -90,7 +115,7 @@ def schemas_for(families: tuple[Family, ...]) -> SchemaRegistry:
                        "Checked whole before anything is replaced.",
         "type": "object", "required": ["tenants"],
         "properties": {"tenants": {"type": "object", "additionalProperties": {
-            "type": "object", "properties": {name: {"$ref": f"../{name}/state.json"} for name in names},
+            "type": "object", "properties": {name: {"$ref": f"../{name}/state.json"} for name in stored},
             "additionalProperties": False}}},
         "additionalProperties": False,
     }

@@ -1,6 +1,7 @@
 """Haidy (44ai): patient contexts, patient files and the PIS integration deep link (`routes`), and
 the analyst product: structure, tasks, FHIR and extraction (`analyst/`)."""
 
+from mockserver.clinical import transcripts
 from mockserver.core.family import Family
 from mockserver.haidy import admin, routes
 from mockserver.haidy.analyst import routes as analyst_routes
@@ -14,6 +15,7 @@ FAMILY = Family(
     open_backend=HaidyBackend,
     credentials=("Authorization: Bearer {token}",),
     admin=admin.api,
+    commons=(transcripts.COMMONS,),
 )
 
 __all__ = ["FAMILY", "HaidyBackend", "analyst_routes", "routes"]

@@ -1,7 +1,8 @@
 """Haidy's mock-only operations under /_mock/: test set-up the vendor does not offer.
 
 Downloading an uploaded file by its id (the URL the integration page links and structure tasks
-may fetch), registering what an audio transcribes to, and fixing what an input structures to.
+may fetch), and fixing what an input structures to. What a recording transcribes to is registered for every
+family at once (`clinical/transcripts.py`).
 They are Haidy's, so they live here; the app puts them in the admin API's document.
 """
 
@@ -26,7 +27,7 @@ ERROR = "common/fastapi-error"
 
 api = Api(
     "haidy-admin",
-    title="Haidy test set-up: files, transcripts, structure overrides",
+    title="Haidy test set-up: files, structure overrides",
     errors=FastApiErrors(),
     auth=ADMIN_AUTH,
     prefixes=("/_mock/",),
@@ -47,15 +48,6 @@ def download_patient_file(call):
     if stored is None:
         raise NotFound("File not found")
     return send_file(io.BytesIO(stored.content), mimetype=stored.content_type, download_name=stored.filename)
-
-
-@api.operation("POST", "/_mock/tenants/{tenant}/haidy/transcripts", summary="Register what an audio transcribes to",
-               body="mock/transcript", responses={200: "mock/transcript-registered", 400: ERROR})
-def register_transcript(call):
-    """The structure API then 'transcribes' that exact audio (by content hash) to this text."""
-    audio = _base64(call.body["audio_base64"], "audio_base64")
-    with _tenant_backend(call) as haidy:
-        return {"sha256": haidy.register_transcript(audio, call.body["text"])}
 
 
 @api.operation("POST", "/_mock/tenants/{tenant}/haidy/structure-overrides",

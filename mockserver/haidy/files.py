@@ -37,11 +37,6 @@ def content_hash(content: bytes | str) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def audio_digest(audio: bytes) -> str:
-    """The key of a registered transcript: the audio's SHA-256 as hex."""
-    return hashlib.sha256(audio).hexdigest()
-
-
 def find_file(store: MemoryStore, file_id: str) -> PatientFile | None:
     """The uploaded file with this id, whichever tenant holds it (file ids are random and unguessable:
     the mock's download URL is unauthenticated, as a pre-signed link would be)."""

@@ -16,7 +16,7 @@ from mockserver.core.ids import Entropy, random_id
 from mockserver.core.sniff import sniff_document
 from mockserver.core.store import unique
 from mockserver.core.tables import Tables, records
-from mockserver.haidy.files import PatientFile, audio_digest, content_hash
+from mockserver.haidy.files import PatientFile, content_hash
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
 DEFAULT_INTEGRATION = "o10i0iva3tn75kk"
@@ -89,7 +89,6 @@ class HaidyBackend:
         """Integration id -> True."""
         self.contexts: dict[str, PatientContext] = tables.table("contexts", CONTEXT)
         self.files: dict[str, PatientFile] = tables.table("files", FILE)
-        self.transcripts: dict[str, str] = tables.table("transcripts")
         """Audio sha256 hex -> transcript text: what "transcription" of that audio yields."""
         self.overrides: dict[str, dict] = tables.table("overrides")
         """content_hash -> structured_output a test wants instead of what extraction would find."""
@@ -169,12 +168,6 @@ class HaidyBackend:
     def _new_id(self, prefix: str) -> str:
         return random_id(12, prefix, self.entropy)
 
-    def register_transcript(self, audio: bytes, text: str) -> str:
-        """Make this audio transcribe to `text`; returns the audio's sha256 hex."""
-        digest = audio_digest(audio)
-        self.transcripts[digest] = text
-        return digest
-
     def override_structure(self, content: bytes | str, structured_output: dict) -> str:
         """Make records with exactly this content structure to `structured_output`; returns their content_hash."""
         digest = content_hash(content)
@@ -183,7 +176,6 @@ class HaidyBackend:
 
     def to_state(self) -> dict:
         return {
-            "transcripts": dict(self.transcripts),
             "overrides": dict(self.overrides),
             "patient_groups": sorted(self.patient_groups),
             "integrations": sorted(self.integrations),
@@ -198,7 +190,6 @@ class HaidyBackend:
         backend = cls(clock)
         backend.patient_groups.update(dict.fromkeys(state.get("patient_groups", []), True))
         backend.integrations.update(dict.fromkeys(state.get("integrations", []), True))
-        backend.transcripts.update(state.get("transcripts", {}))
         backend.overrides.update(state.get("overrides", {}))
         contexts = [CONTEXT.decode(raw) for raw in state.get("patient_contexts", [])]
         backend.contexts.update(unique(contexts, lambda c: c.id, "patient context"))

@@ -5,9 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mockserver.clinical import transcripts
 from mockserver.control.faults import FaultRule
 from mockserver.control.journal import Journal
 from mockserver.core.clock import Clock
+
+PLUGIN_TENANTS = ("test-token", "test-api-key")
+"""The tenants of the plugin's `haidy_session` (its token) and `heidi_session` (its API key)."""
 
 
 class MockHandle:
@@ -46,8 +50,16 @@ class MockHandle:
 
     def backend(self, family: str, tenant: str):
         """A family's domain model for one tenant, locked for a `with` block: direct test setup, e.g.
-        `with mock.backend("haidy", "test-token") as haidy: haidy.register_transcript(audio, text)`."""
+        `with mock.backend("haidy", "test-token") as haidy: haidy.override_structure(text, output)`."""
         return self.runtime.store.session(family, tenant)
+
+    def register_transcript(self, audio: bytes, text: str, tenants: str | tuple[str, ...] = PLUGIN_TENANTS) -> str:
+        """Make this recording transcribe to `text` in every family: `mockserver.register_transcript(wav, "...")`.
+        By default for the tenants of the plugin's `haidy_session` and `heidi_session`. Returns the audio's sha256."""
+        for tenant in (tenants,) if isinstance(tenants, str) else tenants:
+            with self.runtime.store.session(transcripts.NAME, tenant) as book:
+                digest = book.register(audio, text)
+        return digest
 
     def fault(self, **rule) -> FaultRule:
         """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`. What it returns reads

@@ -1,5 +1,6 @@
 """Heidi Health: JWT auth, patient profiles, sessions and linked accounts, under the real base path."""
 
+from mockserver.clinical import transcripts
 from mockserver.core.family import Family
 from mockserver.heidi.models import HeidiBackend
 from mockserver.heidi.routes import BASE_PATH, api
@@ -11,6 +12,7 @@ FAMILY = Family(
     open_backend=HeidiBackend,
     # API calls take the JWT; GET /jwt takes the API key that obtains one.
     credentials=("Authorization: Bearer {token}", "Heidi-Api-Key: {api_key}"),
+    commons=(transcripts.COMMONS,),
     configured_credentials=lambda spec: list(spec.get("heidi", {}).get("api_keys", [])),
 )
 

@@ -134,7 +134,7 @@ def test_strict_admin_api_wants_an_admin_token(strict):
         assert answer.status_code == 401 and answer.get_json() == {"detail": "Invalid admin token"}
     for token in ("cli-admin", "file-admin"):  # serve --admin-token, and the tenants file's
         assert strict.get("/_mock/requests", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    refused = strict.post("/_mock/tenants/acme/haidy/transcripts", json={"audio_base64": "AA==", "text": "t"})
+    refused = strict.post("/_mock/tenants/acme/transcripts", json={"audio_base64": "AA==", "text": "t"})
     assert refused.status_code == 401  # a family's test set-up is the admin API's too
 
 

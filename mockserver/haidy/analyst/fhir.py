@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from mockserver.haidy.analyst.extraction.aggregate import Aggregate
-from mockserver.haidy.analyst.extraction.attributes import number
-from mockserver.haidy.analyst.extraction.holistic import stable_id
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON
+from mockserver.clinical.extraction.aggregate import Aggregate
+from mockserver.clinical.extraction.attributes import number
+from mockserver.clinical.extraction.holistic import stable_id
+from mockserver.clinical.extraction.lexicon import LEXICON
 
 SYSTEMS = {"snomed": "http://snomed.info/sct", "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm",
            "atc": "http://www.whocc.no/atc", "loinc": "http://loinc.org", "cvx": "http://hl7.org/fhir/sid/cvx"}

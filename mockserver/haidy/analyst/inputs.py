@@ -21,12 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mockserver.clinical.transcripts import audio_digest
 from mockserver.core.errors import FieldError, RequestValidationError
 from mockserver.core.gate import stepped_out
 from mockserver.core.sniff import JPEG, PDF, PNG, sniff_audio, sniff_document
 from mockserver.core.tasks import TaskFailure
 from mockserver.haidy.analyst import samples
-from mockserver.haidy.files import PatientFile, audio_digest, content_hash
+from mockserver.haidy.files import PatientFile, content_hash
 
 DOCUMENT_TYPES = (PDF, PNG, JPEG)
 CONTENT_FIELDS = {"plain_text": ("text",), "document": ("url", "base64"), "audio": ("url", "base64", "transcript")}
@@ -160,7 +161,7 @@ class Acquirer:
         if text is None:
             text = ""
             content["note"] = (f"no transcript registered for audio sha256:{digest}; register one with "
-                               "POST /_mock/tenants/{tenant}/haidy/transcripts")
+                               "POST /_mock/tenants/{tenant}/transcripts")
         return _record(item, data, text, content, media_type)
 
     def _download(self, item: Input) -> tuple[bytes, str]:

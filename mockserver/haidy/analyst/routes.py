@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+from mockserver.clinical import extraction, transcripts
+from mockserver.clinical.transcripts import TranscriptBook
 from mockserver.core.clock import iso
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import FieldError, RequestValidationError
-from mockserver.haidy.analyst import extraction, fhir
+from mockserver.haidy.analyst import fhir
 from mockserver.haidy.analyst.inputs import (
     Acquirer,
     Input,
@@ -117,10 +119,12 @@ def _work(call, inputs, existing, config, fhir_options, extend):
     """The task's work, closed over everything it needs so it can run on another thread."""
     runtime = call.runtime
     with call.backend(HaidyBackend) as haidy:
-        transcripts, overrides = dict(haidy.transcripts), dict(haidy.overrides)
+        overrides = dict(haidy.overrides)
+        with call.commons(TranscriptBook, transcripts.NAME) as book:
+            registered = dict(book.texts)
     acquirer = Acquirer(
         allowed_hosts=set(runtime.config.allowed_url_hosts),
-        transcripts=transcripts,
+        transcripts=registered,
         own_file=lambda file_id: find_file(runtime.store, file_id),
         max_bytes=runtime.config.max_file_bytes,
     )

@@ -10,6 +10,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockserver.clinical import transcripts
+from mockserver.clinical.transcripts import TranscriptBook
 from mockserver.core.data_files import STATE_FILE
 from mockserver.esteem.auth import WORLD
 from mockserver.harness.dataset import TOKEN, Options, families
@@ -30,7 +32,8 @@ def build(options: Options) -> DataSet:
     staff, people = make_people(options.people, options.seed, options.until)
     audio = random.Random(f"{options.seed}/audio")
     papers = {p.external_id: paperwork(p, staff, audio) for p in people}
-    haidy = families.haidy(people, papers, random.Random(f"{options.seed}/haidy"))
+    book = TranscriptBook()
+    haidy = families.haidy(people, papers, random.Random(f"{options.seed}/haidy"), book)
     heidi = families.heidi(people, random.Random(f"{options.seed}/heidi"))
     esteem = families.esteem(people, staff, TOKEN, options.seed, options.until)
     documents = {}
@@ -39,7 +42,8 @@ def build(options: Options) -> DataSet:
             documents[f"{external_id}/{doc.filename}"] = doc.content
             if doc.transcript is not None:
                 documents[f"{external_id}/{Path(doc.filename).stem}.transcript.txt"] = doc.transcript.encode()
-    state = {"tenants": {TOKEN: {"haidy": haidy.to_state(), "heidi": heidi.to_state()},
+    state = {"tenants": {TOKEN: {"haidy": haidy.to_state(), "heidi": heidi.to_state(),
+                                 transcripts.NAME: book.to_state()},
                          WORLD: {WORLD: esteem.to_state()}}}
     return DataSet(state, documents)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from mockserver.clinical.transcripts import TranscriptBook
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
 from mockserver.esteem.models import EsteemWorld
@@ -25,9 +26,10 @@ lists their sessions."""
 _SEX = {"female": "F", "male": "M", "other": "X"}
 
 
-def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: random.Random) -> HaidyBackend:
+def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: random.Random,
+          book: TranscriptBook) -> HaidyBackend:
     """A patient context per person in the docs' patient group, their documents uploaded as files, and each
-    recording's transcript registered."""
+    recording's transcript registered in the tenant's `book` (which every family reads)."""
     clock = Clock()
     backend = HaidyBackend(clock).configure({})
     backend.entropy = rng.randbytes
@@ -41,7 +43,7 @@ def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: rando
     for doc, external_id in received:
         clock.freeze(doc.at)
         if doc.transcript is not None:
-            backend.register_transcript(doc.content, doc.transcript)
+            book.register(doc.content, doc.transcript)
             continue
         upload = backend.upload_files(contexts[external_id], [(doc.filename, doc.content)], Config.max_file_bytes)
         if upload.failed:

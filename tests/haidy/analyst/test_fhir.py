@@ -5,8 +5,8 @@ import hashlib
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from mockserver.clinical.extraction import holistic_patient
 from mockserver.haidy.analyst import fhir
-from mockserver.haidy.analyst.extraction import holistic_patient
 
 JOHN = "Patient John Doe, DOB 1990-01-01, diagnosed with type 2 diabetes."
 RICH = (

@@ -94,7 +94,7 @@ def test_the_audio_sample_transcribes_to_its_dictation(client):
 
 def test_a_transcript_the_tenant_registers_wins_over_the_samples(client):
     audio = (samples.HERE / "consultation.m4a").read_bytes()
-    client.post("/_mock/tenants/test-token/haidy/transcripts", json={"audio_base64": b64(audio), "text": "Gout."})
+    client.post("/_mock/tenants/test-token/transcripts", json={"audio_base64": b64(audio), "text": "Gout."})
     _, done = run(client, [record(type="audio", url="https://example.com/consultation.m4a")])
     assert done["result"]["clinical_records"][0]["record_structured"]["input_text"] == "Gout."
 

@@ -112,7 +112,7 @@ def test_images_carry_no_entities_and_say_why(client):
 
 
 def test_audio_uses_a_registered_transcript(client):
-    registered = client.post("/_mock/tenants/test-token/haidy/transcripts",
+    registered = client.post("/_mock/tenants/test-token/transcripts",
                              json={"audio_base64": b64(MP3), "text": TEXT})
     assert registered.status_code == 200 and len(registered.get_json()["sha256"]) == 64
     _, done = run(client, [record(type="audio", base64=b64(MP3))])
@@ -347,10 +347,9 @@ def test_tests_can_override_what_an_input_structures_to(client):
 
 
 @pytest.mark.mockserver(task_timing="instant")
-def test_override_from_python_through_the_plugin_handle(mockserver, haidy_session):
+def test_a_transcript_registered_in_one_line_through_the_plugin_handle(mockserver, haidy_session):
     audio = MP3 + b"override"
-    with mockserver.backend("haidy", "test-token") as haidy:
-        haidy.register_transcript(audio, "Patient has asthma.")
+    mockserver.register_transcript(audio, "Patient has asthma.")
     task = haidy_session.post("/v2/structure", json={"new_records": [record(type="audio", base64=b64(audio))]}).json()
     while task["status"] not in ("DONE", "FAILED"):
         task = haidy_session.post("/v2/tasks", json={"task_id": task["task_id"]}).json()

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from mockserver.haidy.analyst.extraction import structure_text
-from mockserver.haidy.analyst.extraction.lexicon import CATEGORIES, LANGUAGES, LEXICON
-from mockserver.haidy.analyst.extraction.text import squeeze
+from mockserver.clinical.extraction import structure_text
+from mockserver.clinical.extraction.lexicon import CATEGORIES, LANGUAGES, LEXICON
+from mockserver.clinical.extraction.text import squeeze
 
 _VERHOEFF_D = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
                [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from mockserver.haidy.analyst.extraction import context, dates, identity, matcher, mentions, patient
-from mockserver.haidy.analyst.extraction.lexicon import CATEGORIES, GENERIC_ALLERGY, LANGUAGES
-from mockserver.haidy.analyst.extraction.text import tokenize
+from mockserver.clinical.extraction import context, dates, identity, matcher, mentions, patient
+from mockserver.clinical.extraction.lexicon import CATEGORIES, GENERIC_ALLERGY, LANGUAGES
+from mockserver.clinical.extraction.text import tokenize
 
 
 def structure(text: str, language: str) -> dict:

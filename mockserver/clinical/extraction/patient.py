@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from mockserver.haidy.analyst.extraction import dates
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON
-from mockserver.haidy.analyst.extraction.text import normalize, phrase_pattern
+from mockserver.clinical.extraction import dates
+from mockserver.clinical.extraction.lexicon import LEXICON
+from mockserver.clinical.extraction.text import normalize, phrase_pattern
 
 _SECTIONS = LEXICON.languages("patient")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’\-]*")

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON
-from mockserver.haidy.analyst.extraction.text import alternation, squeeze
+from mockserver.clinical.extraction.lexicon import LEXICON
+from mockserver.clinical.extraction.text import alternation, squeeze
 
 _MONTHS = {name.casefold(): number for months in LEXICON.languages("time") for name, number in months["months"].items()}
 _UNITS = {squeeze(surface): letter for time in LEXICON.languages("time")

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.support import examples
-from mockserver.haidy.analyst.extraction import holistic_patient, patient_metadata, structure_text
-from mockserver.haidy.analyst.extraction.identity import PREFIX
-from mockserver.haidy.analyst.extraction.lexicon import LANGUAGES, LEXICON
+from mockserver.clinical.extraction import holistic_patient, patient_metadata, structure_text
+from mockserver.clinical.extraction.identity import PREFIX
+from mockserver.clinical.extraction.lexicon import LANGUAGES, LEXICON
 
 WORDS = sorted(
     {" ".join(key) for key in LEXICON.phrases}

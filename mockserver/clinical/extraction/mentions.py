@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mockserver.haidy.analyst.extraction import attributes, context
-from mockserver.haidy.analyst.extraction.lexicon import CUE_KINDS, GENERIC_ALLERGY, LEXICON, Entry
-from mockserver.haidy.analyst.extraction.matcher import Match
-from mockserver.haidy.analyst.extraction.text import Doc
+from mockserver.clinical.extraction import attributes, context
+from mockserver.clinical.extraction.lexicon import CUE_KINDS, GENERIC_ALLERGY, LEXICON, Entry
+from mockserver.clinical.extraction.matcher import Match
+from mockserver.clinical.extraction.text import Doc
 
 CERTAINTY = {"term": 0.95, "compound": 0.9, "abbreviation": 0.85}
 """tagging_certainty: a full lexicon term, a split German compound, an abbreviation ("HTN", "BP")."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 import uuid
 
-from mockserver.haidy.analyst.extraction import dates, patient, record
-from mockserver.haidy.analyst.extraction.aggregate import Aggregate
-from mockserver.haidy.analyst.extraction.language import detect_language
+from mockserver.clinical.extraction import dates, patient, record
+from mockserver.clinical.extraction.aggregate import Aggregate
+from mockserver.clinical.extraction.language import detect_language
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://api.44ai.ch/mockserver/haidy")
 DEFAULTS = {"include_record_structured": True, "include_record_content": False, "include_record_metadata": False,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockserver.haidy.analyst.extraction.lexicon import LANGUAGES, LEXICON
-from mockserver.haidy.analyst.extraction.text import normalize, tokenize
+from mockserver.clinical.extraction.lexicon import LANGUAGES, LEXICON
+from mockserver.clinical.extraction.text import normalize, tokenize
 
 _STOPWORDS = {language: frozenset(normalize(w) for w in words)
               for language, words in zip(LANGUAGES, LEXICON.languages("stopwords"), strict=True)}

@@ -1,4 +1,4 @@
-"""The lexicons shipped as data under `haidy/analyst/lexicons/`: one file per language plus language-neutral codes.
+"""The lexicons shipped as data under `clinical/lexicons/`: one file per language plus language-neutral codes.
 
 Loaded, cross-checked and indexed once at import, so extraction itself only does dictionary lookups. Texts
 are matched against the union of all four languages: a record does not say its language, and a German
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockserver.haidy.analyst.extraction.text import is_abbreviation, normalize, squeeze, tokenize
+from mockserver.clinical.extraction.text import is_abbreviation, normalize, squeeze, tokenize
 
 LANGUAGES = ("en", "de", "fr", "it")
 CATEGORIES = ("medications", "conditions", "procedures", "allergies", "immunizations", "observations")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON, Entry
-from mockserver.haidy.analyst.extraction.text import Doc
+from mockserver.clinical.extraction.lexicon import LEXICON, Entry
+from mockserver.clinical.extraction.text import Doc
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ output language."""
 
 import pytest
 
-from mockserver.haidy.analyst.extraction import detect_language, patient_metadata, structure_text
+from mockserver.clinical.extraction import detect_language, patient_metadata, structure_text
 
 CONFIRMED = {"negated": False, "historical": False, "certainty": "confirmed"}
 

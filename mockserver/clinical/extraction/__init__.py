@@ -6,9 +6,9 @@ here; the task engine calls these functions and serialises their results.
 
 from __future__ import annotations
 
-from mockserver.haidy.analyst.extraction import patient, record
-from mockserver.haidy.analyst.extraction.holistic import holistic_patient
-from mockserver.haidy.analyst.extraction.language import detect_language
+from mockserver.clinical.extraction import patient, record
+from mockserver.clinical.extraction.holistic import holistic_patient
+from mockserver.clinical.extraction.language import detect_language
 
 __all__ = ["structure_text", "patient_metadata", "holistic_patient", "detect_language"]
 

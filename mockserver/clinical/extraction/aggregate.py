@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from mockserver.haidy.analyst.extraction.lexicon import CATEGORIES
+from mockserver.clinical.extraction.lexicon import CATEGORIES
 
 
 class Aggregate:

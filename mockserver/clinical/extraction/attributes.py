@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON
-from mockserver.haidy.analyst.extraction.text import alternation, squeeze
+from mockserver.clinical.extraction.lexicon import LEXICON
+from mockserver.clinical.extraction.text import alternation, squeeze
 
 _DOSE_SURFACES = {surface: unit for unit, data in LEXICON.codes["dose_units"].items() for surface in data["surfaces"]}
 _DOSE_UNITS = {squeeze(surface): unit for surface, unit in _DOSE_SURFACES.items()}

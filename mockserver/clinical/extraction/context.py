@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from mockserver.haidy.analyst.extraction.lexicon import SCOPE_ROLES
-from mockserver.haidy.analyst.extraction.matcher import Match
-from mockserver.haidy.analyst.extraction.text import Doc
+from mockserver.clinical.extraction.lexicon import SCOPE_ROLES
+from mockserver.clinical.extraction.matcher import Match
+from mockserver.clinical.extraction.text import Doc
 
 MAX_FILLERS_BEFORE = 3
 MAX_FILLERS_AFTER = 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from mockserver.haidy.analyst.extraction.lexicon import LEXICON
+from mockserver.clinical.extraction.lexicon import LEXICON
 
 PREFIX = {"medications": "med", "conditions": "cond", "procedures": "proc", "allergies": "allergy",
           "immunizations": "imm", "observations": "obs"}

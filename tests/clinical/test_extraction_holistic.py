@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
+from mockserver.clinical.extraction import holistic_patient
 from mockserver.core.schemas import SchemaRegistry
-from mockserver.haidy.analyst.extraction import holistic_patient
 
 NOW, LATER = "2024-12-22T10:30:00Z", "2024-12-23T08:00:00Z"
 HOLISTIC = SchemaRegistry.default().validator("haidy/holistic-patient")
