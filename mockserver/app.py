@@ -18,7 +18,7 @@ from mockserver.control import admin, browser, drops
 from mockserver.control.faults import FaultRule, Faults
 from mockserver.control.journal import BODY_LIMIT, Journal
 from mockserver.control.runtime import Runtime
-from mockserver.core import gate
+from mockserver.core import gate, streams
 from mockserver.core.access_log import AccessLog
 from mockserver.core.auth import AdminAccess
 from mockserver.core.clock import Clock
@@ -253,7 +253,7 @@ def _install_traffic_hooks(app: Flask, runtime: Runtime, resolve) -> None:
                     at=clock.now(), family=api.name if api else "", method=req.method, path=req.path,
                     environ=environ, request_body=_request_bytes(req), status=response.status_code,
                     duration_ms=round(elapsed, 3),
-                    response_body=b"" if response.is_streamed or response.direct_passthrough else response.get_data(),
+                    response_body=_sent_body(response),
                     operation=op.operation_id if op else None, fault=environ.get(FAULT_KEY))
         return response
 
@@ -262,6 +262,9 @@ def _apply_fault(rule: FaultRule, environ: dict):
     if rule.task_error:  # the request pipeline puts it on the Call
         environ[TASK_FAILURE_KEY] = TaskFailure(rule.task_error.get("error", "Injected failure"),
                                                 rule.task_error.get("details", ""))
+    if rule.cut_stream_after is not None:  # the stream's body ends with it (`core/streams.py`)
+        environ[streams.CUT_KEY] = (rule.cut_stream_after,
+                                    lambda: drops.cut_stream(rule.id, environ))
     if rule.latency_ms:
         gate.wait(rule.latency_ms / 1000)
     if rule.drop:  # the body resets or cuts the connection; the status and headers reach the client only in a cut
@@ -284,6 +287,14 @@ class _DroppingResponse(Response):
 
     def get_app_iter(self, environ):
         return self.response
+
+
+def _sent_body(response: Response) -> bytes:
+    """The body as the journal keeps it: a streamed answer's planned pieces (`core/streams.py`), or nothing for
+    another body that streams (a file, a drop), which reading would consume."""
+    if response.is_streamed or response.direct_passthrough:
+        return getattr(response, "planned", b"")
+    return response.get_data()
 
 
 def _request_bytes(req) -> bytes:

@@ -139,6 +139,14 @@ def drop(mode: str, rule_id: str, environ: dict) -> Iterator[bytes]:
     return _raise(IntendedReset(f"{rule_id}: {ON_PURPOSE}"))
 
 
+def cut_stream(rule_id: str, environ: dict) -> Iterator[bytes]:
+    """The end of a streamed answer that a rule cuts (`FaultRule.cut_stream_after`): what was sent stays sent,
+    the chunked body never ends, and the connection closes."""
+    log.info("fault rule %s: streamed answer cut after its first pieces (%s %s)", rule_id,
+             environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+    return _cut(rule_id, wait="SERVER_SOFTWARE" in environ, sent=True)
+
+
 def _raise(error: IntendedDrop) -> Iterator[bytes]:
     """A body that raises `error` when the server asks for its first bytes."""
     raise error

@@ -48,6 +48,9 @@ class FaultRule:
     drop: bool | str = False
     """Lose the connection instead of answering: "reset" (a TCP reset before any byte) or "cut" (status line,
     headers and part of the body, then it closes); True means "reset". See `drops`."""
+    cut_stream_after: int | None = None
+    """A streamed answer (Heidi's consult note, Ask Heidi) sends this many pieces, then the connection is cut: the
+    request goes through, the client reads part of the stream and then fails."""
     task_error: dict[str, str] | None = None
     """{"error", "details"}: the request goes through, but the task it creates ends FAILED with these."""
     id: str = ""
@@ -64,8 +67,9 @@ class FaultRule:
                              f"not {self.drop!r}")
         if self.retry_after is not None and self.status is None:
             self.status = 429
-        if not (self.status or self.latency_ms or self.drop or self.task_error):
-            raise ValueError("a fault rule needs a status, a latency, retry_after, drop or task_error")
+        cuts = self.cut_stream_after is not None
+        if not (self.status or self.latency_ms or self.drop or self.task_error or cuts):
+            raise ValueError("a fault rule needs a status, latency, retry_after, drop, cut_stream_after or task_error")
 
     def matches(self, method: str, path: str, headers) -> bool:
         return ((self.method is None or self.method == method) and fnmatchcase(path, self.path)

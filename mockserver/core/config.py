@@ -52,6 +52,9 @@ class Config:
     every worker and host given the same URL and prefix, and kept across restarts. None: in this process's memory."""
     journal_size: int = 1000
     """How many requests the journal keeps (oldest dropped first)."""
+    stream_piece_ms: int = 0
+    """The pause between the pieces of a streamed answer (Heidi's consult note, Ask Heidi): 0 sends them at once;
+    `serve` paces them as a model writes (`--stream-pace`)."""
     task_timing: str = "realtime"
     """realtime: statuses follow the clock over `task_seconds`; per-poll: one step per poll; instant."""
     task_retention: str = "once"
@@ -93,6 +96,8 @@ class Config:
         self.admin_origins = [_origin(origin) for origin in self.admin_origins]
         if self.latency is not None:
             latency.parse(self.latency)
+        if not 0 <= self.stream_piece_ms <= 60_000:
+            raise ValueError(f"the stream pace must be 0 to 60000 ms, not {self.stream_piece_ms}")
         if self.store is not None:
             from mockserver.core.shared import RedisLink
 

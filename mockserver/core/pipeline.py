@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import BaseConverter
 
+from mockserver.core import streams
 from mockserver.core.declaration import JSON, MULTIPART, Api, Call, Operation, Wrap
 from mockserver.core.errors import ContractViolation, FieldError, RequestValidationError
 from mockserver.core.json_codec import dumps, loads
@@ -106,7 +107,7 @@ def _view(op: Operation) -> Callable:
             op.find_first(call)
             call.body, call.files = _read_body(op, req, runtime, parsed)
             call.query = _read_query(op, req, runtime)
-        return _respond(op, op.handler(call), runtime)
+        return _respond(op, op.handler(call), runtime, req)
 
     view.__name__ = op.operation_id
     view.__doc__ = op.handler.__doc__
@@ -261,22 +262,47 @@ def _parse_json(op: Operation, req) -> Any:
     return body
 
 
-def _read_multipart(op: Operation, req, runtime):
+def _read_multipart(op: Operation, req, runtime) -> tuple[dict[str, Any], dict[str, list[FileStorage]]]:
+    """The form's text fields the schema declares (validated by it, each typed by its property as a query
+    parameter is), and its file parts. A file property (`format: binary`) takes file parts only; a text field
+    sent as a file, or a file sent as text, is missing."""
     schema = runtime.schemas.schema(op.body.schema)
-    if req.mimetype != MULTIPART:
-        files: dict[str, list[FileStorage]] = {}
-    else:
-        files = {name: req.files.getlist(name) for name in req.files}
-    missing = [name for name in schema.get("required", []) if not files.get(name)]
-    if missing:
-        raise RequestValidationError(
-            [FieldError(("body", name), "field required", "value_error.missing") for name in missing])
-    return None, files
+    multipart = req.mimetype == MULTIPART
+    files: dict[str, list[FileStorage]] = {name: req.files.getlist(name) for name in req.files} if multipart else {}
+    form, seen, errors = {}, {}, []
+    for name, prop in schema.get("properties", {}).items():
+        if _is_file(prop):
+            if files.get(name):
+                seen[name] = [part.filename or name for part in files[name]] if prop.get("type") == "array" \
+                    else files[name][0].filename or name
+        elif multipart and name in req.form:
+            try:
+                form[name] = seen[name] = _coerce(req.form[name], prop)
+            except ValueError as exc:
+                errors.append(FieldError(("body", name), str(exc), f"type_error.{prop.get('type')}"))
+    errors += [FieldError(("body", name), "field required", "value_error.missing")
+               for name in schema.get("required", []) if name not in seen and all(e.loc[-1] != name for e in errors)]
+    if not errors:
+        errors = runtime.schemas.errors(op.body.schema, seen, ("body",))
+    if errors:
+        raise RequestValidationError(errors)
+    return form, files
 
 
-def _respond(op: Operation, result, runtime) -> Response:
+def _is_file(prop: dict) -> bool:
+    """A file part: `format: binary` (3.0's spelling, which every schema here also carries), or an array of them."""
+    return prop.get("format") == "binary" or prop.get("items", {}).get("format") == "binary"
+
+
+def _respond(op: Operation, result, runtime, req) -> Response:
     if isinstance(result, Response):
         return result
+    if isinstance(result, streams.Stream):
+        if runtime.config.validate_responses:
+            for piece in result.pieces:
+                check_response(op, 200, piece, runtime.schemas)
+        return streams.answer(result, req.headers.get("Accept", ""), runtime.config.stream_piece_ms / 1000,
+                              req.environ.get(streams.CUT_KEY))
     status, headers = 200, {}
     if isinstance(result, tuple):
         result, status, *rest = result

@@ -13,6 +13,9 @@ from mockserver.core.config import MB, Config
 from mockserver.harness.dataset import Options
 from mockserver.harness.server import THREADS
 
+STREAM_PACE_MS = 50
+"""`serve`'s pause between streamed pieces of a few words each: about the pace a language model writes at."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mockserver", description="Stateful mock of clinical APIs.")
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--latency", type=_latency, metavar="DURATION",
                        help="added to every vendor answer: fixed (250ms, 1.5s) or a uniform random range "
                             "(100-400ms, 0.5-2s); the admin API changes it at run time (/_mock/latency)")
+    serve.add_argument("--stream-pace", dest="stream_piece_ms", type=int, default=STREAM_PACE_MS, metavar="MS",
+                       help=f"pause between the pieces of a streamed answer, such as Heidi's consult note "
+                            f"(default {STREAM_PACE_MS}, a model's writing pace; 0: at once)")
     serve.add_argument("--task-timing", choices=("realtime", "per-poll", "instant"), default="realtime",
                        help="how structure tasks advance: on the clock, one status per poll, or at once")
     serve.add_argument("--task-retention", choices=("once", "keep"), default="once",
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                         jwt_secret=args.jwt_secret, jwt_lifetime_seconds=args.jwt_lifetime_seconds,
                         heidi_doc_examples=args.heidi_doc_examples,
                         state_file=args.state_file, fixtures=args.fixtures, task_timing=args.task_timing,
+                        stream_piece_ms=args.stream_piece_ms,
                         task_retention=args.task_retention, task_seconds=args.task_seconds,
                         allowed_url_hosts=args.allowed_url_hosts, admin_origins=args.admin_origins,
                         admin_tokens=args.admin_tokens, latency=args.latency, snapshot=args.snapshot,

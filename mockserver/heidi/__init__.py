@@ -1,7 +1,10 @@
-"""Heidi Health: JWT auth, patient profiles, sessions and linked accounts, under the real base path."""
+"""Heidi Health: JWT auth, patient profiles, sessions and linked accounts (`routes`), and the scribe flow: audio,
+transcripts, templates, consult notes, documents, clinical codes and Ask Heidi (`scribe_routes`). Under the real
+base path."""
 
 from mockserver.clinical import transcripts
 from mockserver.core.family import Family
+from mockserver.heidi import scribe_routes
 from mockserver.heidi.models import HeidiBackend
 from mockserver.heidi.routes import BASE_PATH, api
 
@@ -16,4 +19,4 @@ FAMILY = Family(
     configured_credentials=lambda spec: list(spec.get("heidi", {}).get("api_keys", [])),
 )
 
-__all__ = ["BASE_PATH", "FAMILY", "HeidiBackend"]
+__all__ = ["BASE_PATH", "FAMILY", "HeidiBackend", "scribe_routes"]

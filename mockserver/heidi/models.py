@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from mockserver.core.clock import Clock
@@ -19,6 +19,7 @@ from mockserver.core.data_files import data_dir
 from mockserver.core.errors import BadRequest, NotFound
 from mockserver.core.ids import Entropy
 from mockserver.core.tables import Codec, Tables, records
+from mockserver.heidi.scribe import public_audio, stamp
 
 EHR_PROVIDER = "mockserver"
 """The EHR provider of every profile and session: in reality, the integration that owns the API key."""
@@ -40,11 +41,6 @@ def profile_not_found() -> NotFound:
 def session_not_found(session_id: str | None = None) -> NotFound:
     return NotFound("Session not found" if session_id is None else f"Session {session_id} not found",
                     code="SessionNotFoundError")
-
-
-def stamp(moment: datetime) -> str:
-    """`2024-12-11T03:57:57.921000`: Heidi's timestamps (UTC, microseconds, no offset)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -114,6 +110,12 @@ class Session:
     is_consent: bool | None = None
     created_time_local: str | None = None
     linked_sessions_for_context: list[str] = field(default_factory=list)
+    audio: list[dict] = field(default_factory=list)
+    """Uploaded files and segmented recordings, in the order they entered the session (`scribe.py`)."""
+    consult_note: dict | None = None
+    """The last note generated (None: the documented blank note, status CREATED)."""
+    documents: list[dict] = field(default_factory=list)
+    context_documents: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {"session_id": self.session_id, "session_name": self.session_name,
@@ -121,14 +123,13 @@ class Session:
 
     def to_json(self) -> dict:
         return {
-            **self.summary(), "patient": dict(self.patient), "audio": [], "clinician_notes": list(self.clinician_notes),
-            "consult_note": {
-                "status": "CREATED", "result": "", "heading": "Note", "brain": "RIGHT", "voice_style": None,
-                "generation_method": "TEMPLATE", "template_id": None, "ai_command_id": None, "ai_command_text": None,
-                "feedback": None, "dictation_cleanup_mode": None,
-            },
+            **self.summary(), "patient": dict(self.patient),
+            "audio": [public_audio(entry, index) for index, entry in enumerate(self.audio)],
+            "clinician_notes": list(self.clinician_notes),
+            "consult_note": dict(self.consult_note) if self.consult_note else blank_note(),
             "duration": self.duration, "language_code": self.language_code,
-            "output_language_code": self.output_language_code, "documents": None, "ehr_appt_id": self.ehr_appt_id,
+            "output_language_code": self.output_language_code,
+            "documents": [document_item(d) for d in self.documents] or None, "ehr_appt_id": self.ehr_appt_id,
             "ehr_provider": self.ehr_provider, "ehr_patient_id": self.ehr_patient_id,
             "transcribe_mode": self.transcribe_mode,
             "generate_output_without_recording": self.generate_output_without_recording,
@@ -136,6 +137,21 @@ class Session:
             "is_consent": self.is_consent, "created_time_local": self.created_time_local,
             "linked_sessions_for_context": list(self.linked_sessions_for_context),
         }
+
+
+def blank_note() -> dict:
+    """A session's consult note before one is generated, as the docs show it."""
+    return {"status": "CREATED", "result": "", "heading": "Note", "brain": "RIGHT", "voice_style": None,
+            "generation_method": "TEMPLATE", "template_id": None, "ai_command_id": None, "ai_command_text": None,
+            "feedback": None, "dictation_cleanup_mode": None}
+
+
+DOCUMENT_ITEM = ("id", "session_id", "index", "name", "template_id", "content", "generation_type", "brain")
+"""A document as GET /sessions/{id}/documents lists it (the create answer has other fields: `routes.py`)."""
+
+
+def document_item(document: dict) -> dict:
+    return {name: document[name] for name in DOCUMENT_ITEM}
 
 
 @dataclass

@@ -47,8 +47,9 @@ def data_of(call) -> Iterator[UserData]:
 
 
 api = Api(
-    "heidi", title="Heidi Health: JWT auth, patient profiles, sessions and linked accounts",
-    errors=HeidiErrors(), auth=HeidiBearer(), prefixes=("/jwt", "/patient-profiles", "/sessions", "/users/"),
+    "heidi", title="Heidi Health: JWT auth, patient profiles, sessions, linked accounts and the scribe flow",
+    errors=HeidiErrors(), auth=HeidiBearer(),
+    prefixes=("/jwt", "/patient-profiles", "/sessions", "/users/", "/templates/", "/open-api/"),
     validation_schema="heidi/validation-error", error_schema=ERROR, mounts=("", BASE_PATH),
     hosts=("registrar.api.heidihealth.com",), servers=(f"https://registrar.api.heidihealth.com{BASE_PATH}",),
     json_loads=loads_allowing_trailing_commas,

@@ -107,7 +107,8 @@ def test_the_admin_api_refuses_other_values_in_its_error_shape(client, wrong):
 def test_drop_false_alone_does_nothing_and_is_refused(client):
     refused = client.post("/_mock/faults", json={"path": PATH, "drop": False})
     assert refused.status_code == 400
-    assert refused.get_json() == {"detail": "a fault rule needs a status, a latency, retry_after, drop or task_error"}
+    assert refused.get_json() == {
+        "detail": "a fault rule needs a status, latency, retry_after, drop, cut_stream_after or task_error"}
 
 
 # In process: no connection, so the exceptions come out of the test client
