@@ -2,7 +2,9 @@
 
 The document is for generators as much as for validators: the generator must read it without a warning (a
 warning means an operation or a model was dropped), give every operation a function, and the client it writes
-must create, read, upload and parse the documented errors of each family into its models.
+must create, read, upload and parse the documented errors of each family into its models. The generator knows no
+streamed media type: its config (`GENERATOR_CONFIG`, as a user of it would write) reads Heidi's JSON lines as
+bytes, which the caller splits into lines.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mockserver.control.coverage import METHODS
 from mockserver.heidi import BASE_PATH
 from tests.support import BIN, GROUP, Served, make_pdf
 
+GENERATOR_CONFIG = {"content_type_overrides": {"application/x-ndjson": "application/octet-stream"}}
 PACKAGE = "mockserver_vendor_client"
 ADMIN_PACKAGE = "mockserver_admin_client"
 TEXT = "Patient presents with hypertension. Current medications: Lisinopril 10mg daily."
@@ -37,8 +40,10 @@ def _generate(folder, document: dict, package: str) -> tuple:
     """The generator's run on `document` into `folder`: the folder, its exit code and what it printed."""
     spec = folder / "openapi.json"
     spec.write_text(json.dumps(document), encoding="utf-8")
+    config = folder / "generator.json"
+    config.write_text(json.dumps(GENERATOR_CONFIG), encoding="utf-8")
     run = subprocess.run(
-        [str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--meta", "none",
+        [str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--meta", "none", "--config", str(config),
          "--output-path", str(folder / package)],
         capture_output=True, text=True, timeout=180,
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},  # it formats with ruff

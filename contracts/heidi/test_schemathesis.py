@@ -8,8 +8,13 @@ or wrong key or token must get 401; the bearer is a JWT the mock issued for that
 
 Answers to schema-valid input that the schema cannot rule out are accepted by positive-data
 acceptance where the docs or docs/assumptions.md prescribe them, and only there:
-- 404 from operations on an id that does not exist (a profile, a session, a context session);
-- 400 from the linked-account operations: already linked, nothing linked (NoLinkedUserException).
+- 404 from operations on an id that does not exist (a profile, a session, a context session, a recording, a
+  template);
+- 400 from the linked-account operations: already linked, nothing linked (NoLinkedUserException);
+- the scribe flow's (`SCRIBE`): a file that is not audio (or not a document) 400, a custom template before a note
+  400, JSON inside a form field or a string field that is not JSON 422.
+Streamed answers (consult note, Ask Heidi) are JSON lines: schemathesis checks their status, content type and
+headers, not each line (it validates JSON bodies only); tests/heidi/test_scribe*.py check the lines.
 
 The docs' profile and session ids (which every tenant starts with) are offered through dictionaries,
 so generated requests also reach existing objects. $MOCKSERVER_CONTRACT_EXAMPLES dials the examples.
@@ -27,15 +32,35 @@ from schemathesis.openapi.checks import AllowHeaderMismatch, EnsureResourceAvail
 from contracts.support import examples, workflow
 from mockserver.app import create_app
 from mockserver.core.config import Config
+from mockserver.harness import contract_hooks  # noqa: F401  (streamed answers are checked line by line)
 
 EXAMPLES = examples()
 TENANTS_FILE = Path(__file__).with_name("strict-tenants.json")
 API_KEY = "heidi-contract-key"
 DOC_PROFILE = "5eb7cf5a86d9755df3a6c593"
-DOC_SESSIONS = ["1234567890", "0987654321"]
+DOC_SESSIONS = ["1234567890", "0987654321", "1234567891", "1234567892"]
 BASE = "/api/v2/ml-scribe/open-api"
 MISSING_IDS = ["2xx", "404"]
 NOT_LINKED = ["2xx", "400"]
+SCRIBE = [
+    ("upload_audio", [*MISSING_IDS, "400"]),  # not audio, or broken audio: 400 (documented body)
+    ("open_recording", MISSING_IDS),
+    ("upload_audio_chunk", [*MISSING_IDS, "400"]),  # + an unknown recording 404, a finished one 400
+    ("finish_recording", MISSING_IDS),
+    ("get_transcript", MISSING_IDS),
+    ("get_live_transcript", MISSING_IDS),
+    ("get_live_transcript_as_printed", MISSING_IDS),
+    ("generate_consult_note", [*MISSING_IDS, "422"]),  # + an unknown template 404, a third_party_template not JSON
+    ("fill_custom_template", [*MISSING_IDS, "400"]),  # before a consult note: 400 (documented precondition)
+    ("create_document", MISSING_IDS),  # + an unknown template
+    ("list_documents", MISSING_IDS),
+    ("upload_context_document", [*MISSING_IDS, "400", "422"]),  # a file of another type 400, meta_data not JSON 422
+    ("list_context_documents", MISSING_IDS),
+    ("delete_context_documents", MISSING_IDS),
+    ("get_clinical_codes", MISSING_IDS),
+    ("ask_heidi", MISSING_IDS),
+]
+"""The scribe flow's operations, all on a session, and what schema-valid input may also get (docs/assumptions.md)."""
 
 
 def strict_app():
@@ -84,6 +109,8 @@ def _config(token: str, *, stateful: bool = False) -> schemathesis.Config:
             ("list_linked_user_sessions", NOT_LINKED, {}),
             ("link_account", NOT_LINKED, {}),
             ("unlink_account", NOT_LINKED, {}),
+            *[(op, statuses, {"path.session_id": {"dictionary": "sessions", "probability": 0.5}})
+              for op, statuses in SCRIBE],
         ]
     ]
     return schemathesis.Config.from_dict({

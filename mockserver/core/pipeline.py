@@ -298,9 +298,8 @@ def _respond(op: Operation, result, runtime, req) -> Response:
     if isinstance(result, Response):
         return result
     if isinstance(result, streams.Stream):
-        if runtime.config.validate_responses:
-            for piece in result.pieces:
-                check_response(op, 200, piece, runtime.schemas)
+        if runtime.config.validate_responses:  # a stream's schema is the array of its pieces
+            check_response(op, 200, list(result.pieces), runtime.schemas)
         return streams.answer(result, req.headers.get("Accept", ""), runtime.config.stream_piece_ms / 1000,
                               req.environ.get(streams.CUT_KEY))
     status, headers = 200, {}

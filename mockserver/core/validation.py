@@ -102,6 +102,10 @@ def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
     if kind == "maximum":
         return [FieldError(loc, f"ensure this value is less than or equal to {arg}",
                            "value_error.number.not_le", {"limit_value": arg})]
+    if kind == "not" and isinstance(arg, dict) and set(arg) == {"required"}:
+        # "these fields may not be here" (one field excludes another): said at the field, in the schema's words
+        msg = error.schema.get("x-not-message") or "field not permitted here"
+        return [FieldError(loc + (name,), msg, "value_error.not_permitted") for name in arg["required"]]
     if kind in ("additionalProperties", "unevaluatedProperties"):
         extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
         return [FieldError(loc + (name,), "extra fields not permitted", "value_error.extra") for name in extra]

@@ -19,6 +19,7 @@ schemathesis runs in a working directory of its own (a temporary one, or `--work
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from mockserver import heidi, registry
+from mockserver.harness import contract_hooks
 
 BEYOND_SCHEMAS = ("400", "403", "404", "422")
 """What schema-valid input may legitimately get, where the operation documents it: ids and groups that do not
@@ -182,4 +184,5 @@ def run(base_url: str, *, family: str | None = None, token: str | None = None, a
         cmd = command(base, document, where, family=family, token=token, api_key=api_key or token,
                       max_examples=max_examples, junit=junit, seed=seed, phases=phases, tokens=tokens,
                       exclude_checks=exclude)
-        return subprocess.call(cmd, cwd=where)
+        hooks = {"SCHEMATHESIS_HOOKS": contract_hooks.__name__}  # streamed answers are checked line by line
+        return subprocess.call(cmd, cwd=where, env={**os.environ, **hooks})

@@ -10,7 +10,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
@@ -162,7 +162,12 @@ class LinkedAccount:
     linked_at: datetime
 
     def to_json(self) -> dict:
-        return {**asdict(self), "linked_at": stamp(self.linked_at)}
+        """As the authentication page shows it: the link record, with the API user's EHR identity."""
+        linked = stamp(self.linked_at)
+        key = f"{self.third_party_internal_id}\n{self.email}\n{self.kinde_user_id}"
+        return {"_id": hashlib.sha256(key.encode()).hexdigest()[:24], "user_id": self.kinde_user_id,
+                "ehr_provider": EHR_PROVIDER, "ehr_email": self.email, "ehr_user_id": self.third_party_internal_id,
+                "deleted_at": None, "created_at": linked, "updated_at": linked}
 
 
 @dataclass
@@ -301,9 +306,14 @@ class UserData:
     # -- the linked Heidi account --------------------------------------------------------------
 
     def link_account(self, kinde_user_id: str) -> LinkedAccount:
-        if self.account is not None:
-            raise BadRequest("This user is already linked to a Heidi account",
+        """A Heidi account links to one API user of the tenant (documented error otherwise); an API user links
+        one Heidi account until it unlinks."""
+        if any(account.kinde_user_id == kinde_user_id for account in self._accounts.values()):
+            raise BadRequest(f"Heidi account with user_id {kinde_user_id} already linked to an OpenAPI User",
                              code="OpenAPIHeidiAccountAlreadyLinkedError")
+        if self.account is not None:
+            raise BadRequest(f"OpenAPI User already linked to the Heidi account with user_id "
+                             f"{self.account.kinde_user_id}", code="OpenAPIHeidiAccountAlreadyLinkedError")
         self.account = LinkedAccount(kinde_user_id, self.user.email, self.user.third_party_internal_id,
                                      self.clock.now())
         return self.account

@@ -33,7 +33,7 @@ DOC = "application/msword"
 CONTEXT_TYPES = (PDF, JPEG, PNG, DOCX, DOC)
 """What a context document may be (the docs: .pdf, .jpg, .png, .docx, .doc), judged by content."""
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_STREAMED = Reply("heidi/stream-piece", NDJSON,
+_STREAMED = Reply("heidi/stream", NDJSON,
                   "The answer as it is written: one {\"data\": \"...\"} object per line; the whole answer is every "
                   f"data value joined. A client that asks for {EVENT_STREAM} gets server-sent events instead.")
 _SESSION_ID = {"session_id": "$request.path.session_id"}
@@ -215,18 +215,14 @@ def _consultation(call, mine: UserData, session, addition: str = "") -> notes.Co
 
 
 def _note_template(body: dict) -> tuple[notes.NoteTemplate, str | None, str]:
-    """(template, its id, its name) of a consult-note request."""
-    if body.get("template_id") and body.get("third_party_template"):
-        raise _invalid("third_party_template", "give template_id or third_party_template, not both")
-    if body.get("third_party_template"):
+    """(template, its id, its name) of a consult-note request, which names one of the two (its schema says so)."""
+    if "third_party_template" in body:
         try:
             custom = templates.from_third_party(body["third_party_template"])
         except ValueError as why:
             raise _invalid("third_party_template", str(why)) from None
         return custom, None, custom.name
-    if body["generation_method"] == "TEMPLATE" and not body.get("template_id"):
-        raise _invalid("template_id", "template_id is required when generation_method is TEMPLATE")
-    shipped = _template(body.get("template_id"), templates.CONSULT_NOTE)
+    shipped = _template(body["template_id"], templates.CONSULT_NOTE)
     return shipped.note, shipped.id, shipped.name
 
 
@@ -296,8 +292,6 @@ def _filled(value, consultation: notes.Consultation, key: str = ""):
 def create_document(call):
     """Generated in the same call from the document template, from what the session holds."""
     body = call.body
-    if not body.get("template_id"):
-        raise _invalid("template_id", "template_id is required when generation_method is TEMPLATE")
     shipped = _template(body["template_id"], templates.DOCUMENT)
     voice_style, content_type = body.get("voice_style", "GOLDILOCKS"), body.get("content_type", "MARKDOWN")
     with data_of(call) as mine:

@@ -6,6 +6,9 @@ BASE = "/api/v2/ml-scribe/open-api"
 DOC_PROFILE = "5eb7cf5a86d9755df3a6c593"
 DOC_SESSIONS = ("1234567890", "0987654321")
 """What every new API user starts with (each its own copy): the docs' example objects."""
+DOC_CONTEXT_SESSIONS = ("1234567891", "1234567892")
+"""The earlier sessions the context page links (each with a consult note), made before DOC_SESSIONS."""
+DOC_SESSION_COUNT = len(DOC_CONTEXT_SESSIONS) + len(DOC_SESSIONS)
 
 
 def get_token(client, key: str = "heidi-key", user: str = "ehr-user-1", email: str = "dr.smith@example.com") -> str:

@@ -8,7 +8,15 @@ docs' examples, unless the mock runs with `heidi_doc_examples=False` (`--no-heid
 import pytest
 
 from mockserver import Config, create_app
-from tests.heidi.support import BASE, DOC_PROFILE, DOC_SESSIONS, detail, login
+from tests.heidi.support import (
+    BASE,
+    DOC_CONTEXT_SESSIONS,
+    DOC_PROFILE,
+    DOC_SESSION_COUNT,
+    DOC_SESSIONS,
+    detail,
+    login,
+)
 
 PROFILE_404 = {"msg": "Patient profile not found", "type": "PatientProfileNotFoundError"}
 SESSION_404 = {"msg": "Session not found", "type": "SessionNotFoundError"}
@@ -112,7 +120,7 @@ def test_session_names_count_the_users_own_sessions(client, alice, bob):
     for _ in range(3):
         session_of(client, alice)
     bobs = client.get(f"{BASE}/sessions/{session_of(client, bob)}", headers=bob).get_json()["session"]
-    assert bobs["session_name"] == "Session 3"  # after the docs' two, whatever alice made
+    assert bobs["session_name"] == f"Session {DOC_SESSION_COUNT + 1}"  # after the docs' sessions, whatever alice made
 
 
 # -- the linked account and the linked user's sessions ----------------------------------------------
@@ -138,10 +146,11 @@ def test_the_linked_user_list_holds_only_the_callers_sessions(client, alice, bob
     alices = [session_of(client, alice) for _ in range(2)]
     bobs = session_of(client, bob)
     body = client.get(f"{BASE}/sessions/linked-user", headers=alice).get_json()
-    assert [s["session_id"] for s in body["sessions"]] == [*alices[::-1], *DOC_SESSIONS[::-1]]
-    assert body["total_count"] == 4
+    docs = [*DOC_SESSIONS[::-1], *DOC_CONTEXT_SESSIONS[::-1]]
+    assert [s["session_id"] for s in body["sessions"]] == [*alices[::-1], *docs]
+    assert body["total_count"] == 2 + DOC_SESSION_COUNT
     listed = [s["session_id"] for s in client.get(f"{BASE}/sessions/linked-user", headers=bob).get_json()["sessions"]]
-    assert listed == [bobs, *DOC_SESSIONS[::-1]]
+    assert listed == [bobs, *docs]
 
 
 # -- the same user, a new JWT --------------------------------------------------------------------
@@ -181,7 +190,7 @@ def test_without_the_docs_examples_a_new_user_starts_empty(clean):
     headers = login(clean)
     assert profile_ids(clean, headers) == []
     assert detail(clean.get(f"{BASE}/patient-profiles/{DOC_PROFILE}", headers=headers)) == PROFILE_404
-    for session_id in DOC_SESSIONS:
+    for session_id in (*DOC_SESSIONS, *DOC_CONTEXT_SESSIONS):
         assert detail(clean.get(f"{BASE}/sessions/{session_id}", headers=headers)) == SESSION_404
     session = session_of(clean, headers)
     assert clean.get(f"{BASE}/sessions/{session}", headers=headers).get_json()["session"]["session_name"] == "Session 1"
@@ -214,7 +223,7 @@ def test_the_export_names_every_objects_owner_and_round_trips(client, alice, bob
     b = {"third_party_internal_id": "bob", "email": "bob@example.com"}
     assert heidi["users"] == [a, b]
     assert [(p["id"], p["owner"]) for p in heidi["profiles"]] == [(DOC_PROFILE, a), (profile, a)]
-    assert [s["owner"] for s in heidi["sessions"]] == [a, a, a, b, b]
+    assert [s["owner"] for s in heidi["sessions"]] == [a] * (DOC_SESSION_COUNT + 1) + [b] * DOC_SESSION_COUNT
     assert [(x["third_party_internal_id"], x["kinde_user_id"]) for x in heidi["accounts"]] == [("bob", "kp_bob")]
 
     other = create_app(Config(validate_responses=True)).test_client()

@@ -133,7 +133,8 @@ def test_the_whole_flow_under_the_real_base_path(server):
         body = heidi.call("GET", "/sessions/linked-user", params={"page_size": 1, "page": page})
         seen += [s["session_id"] for s in body["sessions"]]
         page = body["next_page"]
-    assert seen == [second["session_id"], first["session_id"], "0987654321", "1234567890"]  # the docs' are theirs too
+    assert seen == [second["session_id"], first["session_id"], "0987654321", "1234567890", "1234567892",
+                    "1234567891"]  # the docs' are theirs too
 
     assert heidi.call("DELETE", "/patient-profiles:batch-delete", json={"patient_profile_ids": [profile["id"]]}) == {
         "is_success": True}

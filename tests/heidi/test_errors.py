@@ -105,7 +105,7 @@ def test_a_trailing_comma_is_the_only_liberty_taken(client, auth):
 @pytest.mark.parametrize("method, path, status, type_", [
     ("GET", f"{BASE}/nope", 404, "NotFound"),
     ("GET", f"{BASE}/", 404, "NotFound"),
-    ("GET", f"{BASE}/sessions/1/transcript", 404, "NotFound"),
+    ("GET", f"{BASE}/sessions/1/transcripts", 404, "NotFound"),
     ("GET", "/patient-profiles/", 404, "NotFound"),
     ("POST", f"{BASE}/patient-profiles:unlink", 404, "NotFound"),
     ("GET", f"{BASE}/patient-profiles:batch-delete", 405, "MethodNotAllowed"),

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from mockserver.core.schemas import SchemaRegistry
-from tests.heidi.support import BASE, DOC_PROFILE, DOC_SESSIONS, detail, login
+from tests.heidi.support import (
+    BASE,
+    DOC_CONTEXT_SESSIONS,
+    DOC_PROFILE,
+    DOC_SESSION_COUNT,
+    DOC_SESSIONS,
+    detail,
+    login,
+)
 
 REGISTRY = SchemaRegistry.default()
 DOC_GET = REGISTRY.schema("heidi/session-response")["examples"][0]["session"]
@@ -48,7 +56,7 @@ def test_a_new_session_has_every_documented_field_and_a_default_consult_note(cli
     session = get(client, auth, new_session(client, auth))
     assert set(DOC_GET) <= set(session)
     assert session["created_at"] == session["updated_at"] == "2024-12-11T03:57:57.921000"
-    assert session["session_name"] == "Session 3"  # the docs' two sessions come first
+    assert session["session_name"] == f"Session {DOC_SESSION_COUNT + 1}"  # the docs' sessions come first
     assert session["patient"] == {"name": "", "gender": None, "dob": None, "demographic_details": None}
     assert session["consult_note"] == {**DOC_GET["consult_note"], "result": ""}
     assert (session["duration"], session["language_code"], session["output_language_code"]) == (0, "en", "en")
@@ -63,7 +71,7 @@ def test_create_with_an_unknown_profile_is_an_error_and_creates_nothing(client, 
     other_profile = client.post(f"{BASE}/patient-profiles", json={}, headers=login(client, key="other")).get_json()
     resp = client.post(f"{BASE}/sessions", json={"patient_profile_id": other_profile["data"]["id"]}, headers=auth)
     assert resp.status_code == 404
-    assert get(client, auth, new_session(client, auth))["session_name"] == "Session 3"
+    assert get(client, auth, new_session(client, auth))["session_name"] == f"Session {DOC_SESSION_COUNT + 1}"
 
 
 def test_the_docs_patch_gives_the_documented_answer(client, auth):
@@ -151,11 +159,18 @@ def test_link_access_and_unlink(client, auth, app):
     app.extensions["mockserver"].clock.freeze(datetime(2024, 12, 11, 3, 57, 57, 921000, tzinfo=UTC))
     resp = client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_123"}, headers=auth)
     assert resp.status_code == 200
-    account = {"kinde_user_id": "kp_123", "email": "dr.smith@example.com", "third_party_internal_id": "ehr-user-1",
-               "linked_at": "2024-12-11T03:57:57.921000"}
-    assert resp.get_json() == {"account": account}
+    account = resp.get_json()["account"]
+    assert account == {"_id": account["_id"], "user_id": "kp_123", "ehr_provider": "mockserver",
+                       "ehr_email": "dr.smith@example.com", "ehr_user_id": "ehr-user-1", "deleted_at": None,
+                       "created_at": "2024-12-11T03:57:57.921000", "updated_at": "2024-12-11T03:57:57.921000"}
     again = client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_456"}, headers=auth)
     assert again.status_code == 400 and detail(again)["type"] == "OpenAPIHeidiAccountAlreadyLinkedError"
+    # The documented error: that Heidi account is linked to an API user already (here, a colleague tries it).
+    taken = client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_123"},
+                        headers=login(client, user="ehr-user-3"))
+    assert taken.status_code == 400 and detail(taken) == {
+        "msg": "Heidi account with user_id kp_123 already linked to an OpenAPI User",
+        "type": "OpenAPIHeidiAccountAlreadyLinkedError"}
     assert client.get(f"{BASE}/users/linked-account/access", headers=auth).get_json() == {
         "is_valid": True, "is_linked": True, "account": account}
     # Another user of the same API key is not linked.
@@ -177,12 +192,12 @@ def test_linked_user_sessions_page_newest_first_with_a_working_next_page(client,
         resp = client.get(f"{BASE}/sessions/linked-user", query_string={"page_size": 5, "page": page}, headers=auth)
         assert resp.status_code == 200
         body = resp.get_json()
-        assert body["total_count"] == 15 and body["count"] == len(body["sessions"])  # the docs' two are the user's
+        assert body["total_count"] == 13 + DOC_SESSION_COUNT and body["count"] == len(body["sessions"])  # + the docs'
         assert body["has_next_page"] == (body["next_page"] is not None)
         pages.append([s["session_id"] for s in body["sessions"]])
         page = body["next_page"]
-    assert [len(p) for p in pages] == [5, 5, 5]
-    assert sum(pages, []) == mine[::-1] + list(DOC_SESSIONS[::-1])
+    assert [len(p) for p in pages] == [5, 5, 5, 2]
+    assert sum(pages, []) == mine[::-1] + list(DOC_SESSIONS[::-1]) + list(DOC_CONTEXT_SESSIONS[::-1])
     assert set(DOC_GET) <= set(body["sessions"][0])
     default = client.get(f"{BASE}/sessions/linked-user", headers=auth).get_json()
     assert default["count"] == 10 and default["next_page"] == 2
@@ -190,15 +205,15 @@ def test_linked_user_sessions_page_newest_first_with_a_working_next_page(client,
     assert (beyond["sessions"], beyond["count"], beyond["has_next_page"], beyond["next_page"]) == ([], 0, False, None)
 
 
-def test_users_linked_to_the_same_heidi_user_still_see_only_their_own_sessions(client, auth):
+def test_linked_users_see_only_their_own_sessions(client, auth):
     colleague = login(client, user="ehr-user-2")
-    for headers in (auth, colleague):
-        client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": "kp_same"}, headers=headers)
+    for headers, kinde in ((auth, "kp_mine"), (colleague, "kp_theirs")):
+        client.post(f"{BASE}/users/linked-account", json={"kinde_user_id": kinde}, headers=headers)
     mine, theirs = new_session(client, auth), new_session(client, colleague)
     for headers, own, other in ((auth, mine, theirs), (colleague, theirs, mine)):
         body = client.get(f"{BASE}/sessions/linked-user", headers=headers).get_json()
         listed = [s["session_id"] for s in body["sessions"]]
-        assert listed == [own, *DOC_SESSIONS[::-1]] and other not in listed
+        assert listed == [own, *DOC_SESSIONS[::-1], *DOC_CONTEXT_SESSIONS[::-1]] and other not in listed
 
 
 @pytest.mark.parametrize("query", ["page_size=0", "page_size=101", "page_size=ten", "page=0", "page=-1"])

@@ -10,6 +10,7 @@ import * as data from "./views/data.js";
 import * as requests from "./views/requests.js";
 import * as controls from "./views/controls.js";
 import * as coverage from "./views/coverage.js";
+import * as transcripts from "./views/transcripts.js";
 
 const VIEWS = [
   ["overview", "Overview", overview],
@@ -17,6 +18,7 @@ const VIEWS = [
   ["data", "Data", data],
   ["requests", "Requests", requests],
   ["controls", "Controls", controls],
+  ["transcripts", "Transcripts", transcripts],
   ["coverage", "Coverage", coverage],
 ];
 
