@@ -102,7 +102,7 @@ def _translate(error: ValidationError, loc: tuple) -> list[FieldError]:
     if kind == "maximum":
         return [FieldError(loc, f"ensure this value is less than or equal to {arg}",
                            "value_error.number.not_le", {"limit_value": arg})]
-    if kind == "not" and isinstance(arg, dict) and set(arg) == {"required"}:
+    if kind == "not" and isinstance(arg, dict) and "required" in arg and set(arg) <= {"required", "properties"}:
         # "these fields may not be here" (one field excludes another): said at the field, in the schema's words
         msg = error.schema.get("x-not-message") or "field not permitted here"
         return [FieldError(loc + (name,), msg, "value_error.not_permitted") for name in arg["required"]]

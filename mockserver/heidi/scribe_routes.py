@@ -92,11 +92,22 @@ def upload_audio(call):
     fetch. end_time defaults to start_time plus the measured duration."""
     _, data = _uploaded(call, "file")
     audio = _audio(data)
+    start, end = _time(call.body.get("start_time")), _time(call.body.get("end_time"))
+    for name, moment in (("start_time", start), ("end_time", end)):
+        try:
+            if moment is not None:
+                scribe.stamp(moment)
+        except OverflowError:  # a valid ISO 8601 time that leaves the calendar once in UTC
+            raise _invalid(name, f"{name} must lie between the years 1 and 9999 in UTC") from None
+    if start is not None and end is not None and end < start:
+        raise _invalid("end_time", "end_time is before start_time")
     with data_of(call) as mine:
         session = mine.session(call.path["session_id"])
-        uploaded = scribe.upload_audio(session, data, audio, entry_id=_new_id(mine), now=mine.clock.now(),
-                                       start_time=_time(call.body.get("start_time")),
-                                       end_time=_time(call.body.get("end_time")))
+        try:
+            uploaded = scribe.upload_audio(session, data, audio, entry_id=_new_id(mine), now=mine.clock.now(),
+                                           start_time=start, end_time=end)
+        except OverflowError:  # the duration carries start_time past the calendar's end (nothing was kept)
+            raise _invalid("start_time", "start_time plus the recording's duration passes the year 9999") from None
         session.updated_at = mine.clock.now()
         return {"uploaded_audio": uploaded}
 
