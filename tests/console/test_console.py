@@ -4,6 +4,7 @@ says "without reloading". One server and one browser for the module; each test s
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -384,3 +385,31 @@ def test_the_overview_says_when_the_state_is_shared_in_redis(browser, redis_serv
         assert "unreachable" not in text and not page.script_errors()
     finally:
         shared.stop()
+
+
+def test_a_heidi_sessions_recordings_and_consult_note_show_as_text(console: Console, served):
+    base = f"{served.url}/api/v2/ml-scribe/open-api"
+    token = requests.get(f"{base}/jwt", params={"email": "dr@example.com", "third_party_internal_id": "console"},
+                         headers={"Heidi-Api-Key": "console-key"}, timeout=10).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    audio = (STATIC.parent.parent / "clinical" / "samples" / "consult.mp3").read_bytes()
+    said = "Patient has asthma and takes salbutamol 100 mcg as needed."
+    requests.post(f"{served.url}/_mock/tenants/console-key/transcripts", timeout=10,
+                  json={"audio_base64": base64.b64encode(audio).decode(), "text": said}).raise_for_status()
+    session = requests.post(f"{base}/sessions", json={}, headers=auth, timeout=10).json()["session_id"]
+    requests.patch(f"{base}/sessions/{session}", json={"clinician_notes": [INJECTION]}, headers=auth,
+                   timeout=10).raise_for_status()
+    requests.post(f"{base}/sessions/{session}/upload-audio", files={"file": ("consult.mp3", audio)}, headers=auth,
+                  timeout=10).raise_for_status()
+    note = requests.post(f"{base}/sessions/{session}/consult-note", headers=auth, timeout=10, json={
+        "generation_method": "TEMPLATE", "addition": "", "template_id": "659b8042fe093d6592b41ef7",
+        "voice_style": "DETAILED", "brain": "LEFT"})
+    written = "".join(json.loads(line)["data"] for line in note.text.splitlines())
+    console.open("data")
+    row = f"#tenants tr[data-id='{session}']"
+    console.wait_for_text(f"{row} td.recordings", "1 · 3.0 s")
+    console.wait_for_text(f"{row} td.note", "H & P · DETAILED · COMPLETED")
+    shown = console.driver.execute_script(f"return document.querySelector(\"{row} td.note pre\").textContent")
+    assert shown == written and "Asthma" in shown and INJECTION in shown  # the note quotes the notes, as text
+    assert not console.find_all("img[src='x']")
+    assert console.driver.execute_script("return window.__injected") is None

@@ -196,7 +196,7 @@ BROKEN_RULES = [
     pytest.param(lambda t: haidy_of(t)["files"].clear(), "-> haidy: patient context ctx_", id="haidy-missing-file"),
     pytest.param(
         lambda t: heidi_of(t)["sessions"].append(heidi_of(t)["sessions"][0]),
-        "tenants -> heidi-key -> heidi: session '1234567890' appears twice",
+        "tenants -> heidi-key -> heidi: session '1234567891' appears twice",  # the first of the docs' sessions
         id="heidi-session-id",
     ),
     pytest.param(

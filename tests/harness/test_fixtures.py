@@ -85,6 +85,12 @@ def test_each_person_is_one_identity_in_all_three_families(client):
     sessions = client.get(f"{BASE}/sessions/linked-user?page_size=100", headers=heidi).get_json()
     assert sessions["total_count"] == sum(len(p.visits) for p in PEOPLE)
     assert all(s["ehr_patient_id"].startswith("demo-patient-") and s["duration"] > 0 for s in sessions["sessions"])
+    recorded = [s for s in sessions["sessions"] if s["audio"]]
+    assert len(recorded) == len(PEOPLE)  # each person's last visit holds its dictation, uploaded
+    for session in recorded:
+        person = next(p for p in PEOPLE if p.external_id == session["ehr_patient_id"])
+        said = client.get(f"{BASE}/sessions/{session['session_id']}/transcript", headers=heidi).get_json()
+        assert person.name in said["transcript"]  # the registered dictation, read from the tenant's registry
 
 
 def test_the_docs_examples_still_run_on_the_data_set(client):

@@ -34,7 +34,7 @@ def build(options: Options) -> DataSet:
     papers = {p.external_id: paperwork(p, staff, audio) for p in people}
     book = TranscriptBook()
     haidy = families.haidy(people, papers, random.Random(f"{options.seed}/haidy"), book)
-    heidi = families.heidi(people, random.Random(f"{options.seed}/heidi"))
+    heidi = families.heidi(people, papers, random.Random(f"{options.seed}/heidi"))
     esteem = families.esteem(people, staff, TOKEN, options.seed, options.until)
     documents = {}
     for external_id, docs in papers.items():

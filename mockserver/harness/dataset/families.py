@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from mockserver.clinical.audio import read_audio
 from mockserver.clinical.transcripts import TranscriptBook
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
@@ -16,6 +17,7 @@ from mockserver.esteem.seed import Caseload, SeedOptions, seed_world
 from mockserver.haidy.models import DEFAULT_PATIENT_GROUP, HaidyBackend
 from mockserver.harness.dataset.documents import Document
 from mockserver.harness.dataset.people import Person, Staff
+from mockserver.heidi import scribe
 from mockserver.heidi.models import ApiUser, HeidiBackend
 
 CLINICIAN = ApiUser("demo-clinician", "clinician@example.com")
@@ -51,9 +53,11 @@ def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: rando
     return backend
 
 
-def heidi(people: list[Person], rng: random.Random) -> HeidiBackend:
+def heidi(people: list[Person], paperwork: dict[str, list[Document]], rng: random.Random) -> HeidiBackend:
     """A patient profile per person, and a session per visit linked to it, all made by `CLINICIAN`, who starts
-    without the docs' examples (every other API user of the tenant gets them, as on every tenant)."""
+    without the docs' examples (every other API user of the tenant gets them, as on every tenant). The last
+    visit's session holds its recording, uploaded and not yet transcribed: its transcript is the registered
+    dictation, and a consult note can be written from it."""
     clock = Clock()
     backend = HeidiBackend(clock).configure({})
     backend.entropy = rng.randbytes
@@ -76,6 +80,10 @@ def heidi(people: list[Person], rng: random.Random) -> HeidiBackend:
         clinician.update_session(session.session_id, {
             "duration": rng.randint(480, 1500),
             "clinician_notes": [f"Follow-up: {', '.join(problem.condition for problem in p.problems)}"]})
+        recorded = [doc for doc in paperwork[p.external_id] if doc.transcript is not None]
+        for doc in (d for d in recorded if d.at.date() == visit.date()):  # the dictation of this visit
+            scribe.upload_audio(session, doc.content, read_audio(doc.content), entry_id=rng.randbytes(12).hex(),
+                                now=doc.at, start_time=doc.at, end_time=None)
     return backend
 
 

@@ -82,6 +82,25 @@ function haidyPart(tenant, haidy, needle) {
 
 const who = (owner) => (owner ? `${owner.email} (${owner.third_party_internal_id})` : "");
 
+/** A session's recordings: how many, how long, and each one's source and status. */
+function recordings(audio) {
+  if (!audio.length) return h("span", { class: "muted" }, "none");
+  const seconds = (entry) => (entry.chunks || []).reduce((sum, chunk) => sum + (chunk.duration || 0), 0);
+  const total = audio.reduce((sum, entry) => sum + seconds(entry), 0);
+  return h("details", null, h("summary", null, `${audio.length} · ${total.toFixed(1)} s`),
+    h("ul", null, audio.map((entry) => h("li", null, `${entry.source} ${entry.status} · ${seconds(entry).toFixed(1)} s · ${(entry.chunks || []).length} chunk(s)`))));
+}
+
+/** The session's consult note, as text, with its template and settings; documents counted beside it. */
+function consultNote(session) {
+  const note = session.consult_note;
+  const documents = (session.documents || []).length;
+  const extra = documents ? h("span", { class: "muted" }, ` · ${documents} document(s)`) : "";
+  if (!note || !note.result) return h("span", { class: "muted" }, "not written", extra);
+  return h("details", null, h("summary", null, `${note.heading || "Note"} · ${note.voice_style || ""} · ${note.status}`, extra),
+    h("pre", { class: "note-text" }, note.result));
+}
+
 function heidiPart(tenant, heidi, needle) {
   const users = (heidi.users || []).filter((u) => matches(u, needle));
   const profiles = (heidi.profiles || []).filter((p) => matches(p, needle));
@@ -99,10 +118,11 @@ function heidiPart(tenant, heidi, needle) {
       h("td", null, p.fields.ehr_patient_id || ""), h("td", null, who(p.owner)))), { class: "heidi-profiles" })
       : empty("None."),
     h("h4", null, "Sessions"),
-    sessions.length ? table(["Name", "Id", "Status", "Patient", "Profile", "Created", "API user"], sessions.map((s) => h("tr", { dataset: { id: s.session_id } },
+    sessions.length ? table(["Name", "Id", "Status", "Patient", "Profile", "Recordings", "Consult note", "Created", "API user"], sessions.map((s) => h("tr", { dataset: { id: s.session_id } },
       h("td", null, s.session_name), h("td", null, h("code", null, s.session_id)),
       h("td", null, [s.session_status, s.recording_status].filter(Boolean).join(" · ")),
       h("td", { class: "name" }, (s.patient && s.patient.name) || ""), h("td", null, s.patient_profile_id ? h("code", null, s.patient_profile_id) : ""),
+      h("td", { class: "recordings" }, recordings(s.audio || [])), h("td", { class: "note" }, consultNote(s)),
       h("td", null, time(s.created_at)), h("td", null, who(s.owner)))), { class: "heidi-sessions" })
       : empty("None."),
     h("h4", null, "Linked Heidi accounts"),
