@@ -4,8 +4,10 @@ A streamed answer (core/streams.py) is sent piece by piece after the app returne
 gate (core/gate.py), so it should hold no other request. This script checks it over HTTP against a real
 `mockserver serve --stream-pace MS`: wrk drives gets of one Haidy patient context (the settings of
 benchmarks/http_bench.py), first alone, then while --streams clients each generate consult notes back to back (an
-H & P from a registered transcript, read to the end), and reports requests/s and p50/p99 of the gets in both runs,
-their ratio, how long each note took from the request to its first and its last piece, and the CPU steal.
+H & P from a registered transcript, read to the end, then a second's pause, as a person reads), and reports requests/s and p50/p99 of the gets in both runs,
+their ratio, how long each note took from the request to its first and its last piece, and the CPU steal. With
+the server's default two request threads one stream at a time is paced and the others go out at once
+(core/streams.py); `--threads N` paces N-1.
 
     .venv/bin/python benchmarks/stream_bench.py [--streams 5] [--pace 50] [--duration 10] [--warmup 2]
 
@@ -51,6 +53,8 @@ SAID = ("Patient has hypertension and type 2 diabetes. She takes lisinopril 10 m
         "daily. Allergic to penicillin. Blood pressure 150/90. No chest pain. Plan: increase lisinopril to 20 mg "
         "daily and review in two weeks.")
 AUDIO = ROOT / "mockserver" / "clinical" / "samples" / "consult.mp3"
+THINK_SECONDS = 1.0
+"""A client's pause after each note: people, not a load generator."""
 
 
 @dataclass
@@ -94,6 +98,7 @@ class Streams:
             except OSError as error:
                 self.failures.append(str(error))
                 return
+            self._stop.wait(THINK_SECONDS)
 
 
 def _session(base: str) -> tuple[str, str]:
@@ -128,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [str(MOCKSERVER), "serve", "--host", HOST, "--port", str(port), "--no-access-log",
-            "--stream-pace", str(args.pace)]
+            "--stream-pace", str(args.pace)] + (["--threads", str(args.threads)] if args.threads else [])
     with (OUT / "server.log").open("wb") as log_file:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT,
                                 start_new_session=True)
@@ -181,6 +186,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", type=int, default=5)
     parser.add_argument("--pace", type=int, default=50, help="ms between pieces (serve's default)")
+    parser.add_argument("--threads", type=int, help="the server's request threads (default: serve's)")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     return run(parser.parse_args())

@@ -6,14 +6,18 @@ against the API reads; a client that asks for `text/event-stream` gets the same 
 (`data: {...}` and a blank line), which clients that strip a `data:` prefix read too.
 
 The pieces are made before the first is sent, so what the stream says does not depend on how fast it is read. The
-server sends them after the app returned: outside the gate (`core/gate.py`), so a paced stream holds no other
-request. `Config.stream_piece_ms` paces them (0, at once, for tests; `serve` sends them at a reading pace).
+server sends them after the app returned: outside the gate (`core/gate.py`). `Config.stream_piece_ms` paces them (0,
+at once, for tests; `serve` sends them at a reading pace). But the server thread that sends a paced stream is held
+until its last piece, and a server has few (two by default: more cost every request a third of its speed,
+benchmarks/stream_bench.py). So at most `pacing_slots(...)` streams are paced at a time, one fewer than the server's
+request threads, and a stream that finds them taken goes out at once: a thread is always left for everyone else.
 `finish` runs once the last piece is out (the session's note is saved then); a fault rule may cut the stream after
 some pieces (`CUT_KEY`), and then `finish` never runs.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +30,16 @@ NDJSON = "application/x-ndjson"
 EVENT_STREAM = "text/event-stream"
 CUT_KEY = "mockserver.stream_cut"
 """WSGI environ key a fault rule sets to cut a stream: (pieces to send, a function giving the body's end that cuts)."""
+
+
+_slots: threading.Semaphore | None = None
+"""Paced streams allowed at once; None: no limit (in process, where the reader's own thread sends a stream)."""
+
+
+def pacing_slots(count: int | None) -> None:
+    """How many streams the server may pace at once (its request threads less one); None for no limit."""
+    global _slots
+    _slots = None if count is None else threading.Semaphore(max(0, count))
 
 
 @dataclass
@@ -61,10 +75,16 @@ def _frame(piece: object, events: bool) -> bytes:
 def _send(framed: list[bytes], finish: Callable[[], None] | None, pace_seconds: float,
           cut: tuple | None) -> Iterator[bytes]:
     limit = len(framed) if cut is None else min(cut[0], len(framed))
-    for index, chunk in enumerate(framed[:limit]):
-        if index and pace_seconds:
-            time.sleep(pace_seconds)
-        yield chunk
+    slots = _slots
+    paced = bool(pace_seconds) and (slots is None or slots.acquire(blocking=False))
+    try:
+        for index, chunk in enumerate(framed[:limit]):
+            if index and paced:
+                time.sleep(pace_seconds)
+            yield chunk
+    finally:
+        if paced and slots is not None:
+            slots.release()
     if cut is not None:
         yield from cut[1]()
         return

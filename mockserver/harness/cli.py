@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                             "(100-400ms, 0.5-2s); the admin API changes it at run time (/_mock/latency)")
     serve.add_argument("--stream-pace", dest="stream_piece_ms", type=int, default=STREAM_PACE_MS, metavar="MS",
                        help=f"pause between the pieces of a streamed answer, such as Heidi's consult note "
-                            f"(default {STREAM_PACE_MS}, a model's writing pace; 0: at once)")
+                            f"(default {STREAM_PACE_MS}, a model's writing pace; 0: at once). One stream fewer than "
+                            "--threads is paced at a time; others go out at once")
     serve.add_argument("--task-timing", choices=("realtime", "per-poll", "instant"), default="realtime",
                        help="how structure tasks advance: on the clock, one status per poll, or at once")
     serve.add_argument("--task-retention", choices=("once", "keep"), default="once",

@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from mockserver.core import streams
 from mockserver.core.config import Config
 from mockserver.core.gate import Gate
 
@@ -56,10 +57,11 @@ def app_from_env():
 def _serving_app(config: Config, threads: int):
     """The WSGI app as a server with `threads` request threads runs it, in the process that serves: built, keeping
     its snapshots, the GIL handed over quickly, its start-up objects frozen (in granian's worker: after the master
-    froze what it had), gated."""
+    froze what it had), gated, and pacing streams on all its threads but one (`core/streams.py`)."""
     from mockserver.app import create_app
 
     app = create_app(config)
+    streams.pacing_slots(threads - 1)
     _keep_snapshots(app)
     _share_the_gil_quickly(threads)
     _freeze_what_lives_until_exit()

@@ -281,3 +281,40 @@ def test_a_client_that_asks_for_server_sent_events_gets_them(server):
         assert set(piece) == {"data"} and isinstance(piece["data"], str)
         pieces.append(piece["data"])
     assert "".join(pieces).startswith("## ")
+
+
+def test_more_streams_than_request_threads_hold_nobody_either(slow_server):
+    """Two request threads (serve's default): one stream at a time is paced, the others go out at once
+    (core/streams.py), so three at once leave a thread for everyone else."""
+    heidi = Scribe(slow_server.url, api_key="scribe-pace-many")
+    session_id = heidi.new_session()
+    body = {"ai_command_text": "Summarise the following text", "content_type": "MARKDOWN",
+            "content": "The patient reports a mild headache since Monday, worse in the mornings, eased by rest "
+                       "and fluids; no fever, no vomiting, no visual change, sleeping poorly this week."}
+    spans: list[float] = []
+    failure: list[BaseException] = []
+
+    def read():
+        try:
+            client, stream = heidi.stream(f"/sessions/{session_id}/ask-ai", body)
+            with client, stream as response:
+                arrivals = [time.monotonic() for line in response.iter_lines() if line]
+            spans.append(arrivals[-1] - arrivals[0])
+        except BaseException as error:  # reported by the main thread
+            failure.append(error)
+
+    readers = [threading.Thread(target=read, daemon=True) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.5)
+    times = []
+    for _ in range(20):
+        began = time.monotonic()
+        heidi.call("GET", f"/sessions/{session_id}")
+        times.append(time.monotonic() - began)
+    for reader in readers:
+        reader.join(30)
+    assert not failure, failure
+    assert max(times) < 1.0, times
+    paced = [span for span in spans if span > 1.0]
+    assert len(spans) == 3 and len(paced) == 1, spans  # one paced (several pieces 0.3 s apart), two at once
