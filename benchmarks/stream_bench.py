@@ -1,13 +1,13 @@
 """Streams: do Heidi consult notes streaming at `serve`'s pace slow the other requests down?
 
 A streamed answer (core/streams.py) is sent piece by piece after the app returned, outside the one-request-at-a-time
-gate (core/gate.py), so it should hold no other request. This script checks it over HTTP against a real
-`mockserver serve --stream-pace MS`: wrk drives gets of one Haidy patient context (the settings of
-benchmarks/http_bench.py), first alone, then while --streams clients each generate consult notes back to back (an
-H & P from a registered transcript, read to the end, then a second's pause, as a person reads), and reports requests/s and p50/p99 of the gets in both runs,
-their ratio, how long each note took from the request to its first and its last piece, and the CPU steal. With
-the server's default two request threads one stream at a time is paced and the others go out at once
-(core/streams.py); `--threads N` paces N-1.
+gate (core/gate.py), but by the server thread that took the request. This script checks over HTTP, against a real
+`mockserver serve --stream-pace MS`, that no other request waits for it: wrk drives gets of one Haidy patient
+context (the settings of benchmarks/http_bench.py), first alone, then while --streams clients each generate
+consult notes (an H & P from a registered transcript, read to the end, then a second's pause, as a person reads).
+It reports requests/s and p50/p99 of the gets in both runs, their ratio, how long each note took to its first and
+its last piece, and the CPU steal. With the server's default two request threads one stream at a time is paced and
+the others go out at once (core/streams.py); `--threads N` paces N-1.
 
     .venv/bin/python benchmarks/stream_bench.py [--streams 5] [--pace 50] [--duration 10] [--warmup 2]
 
