@@ -9,15 +9,13 @@ so it is shared by every worker on the shared store. Registered through the admi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 
 from mockserver.core.auth import ADMIN_AUTH
 from mockserver.core.declaration import Api
 from mockserver.core.error_styles import FastApiErrors
-from mockserver.core.errors import BadRequest
+from mockserver.core.errors import decoded_base64
 from mockserver.core.family import Commons
 from mockserver.core.tables import Tables
 
@@ -84,7 +82,7 @@ admin = Api(
 def register_transcript(call):
     """That exact audio (by content hash) then transcribes to this text in Haidy's structure API and Heidi's
     transcript, for this tenant."""
-    audio = decode_base64(call.body["audio_base64"], "audio_base64")
+    audio = decoded_base64(call.body["audio_base64"], "audio_base64")
     with call.runtime.store.session(NAME, call.path["tenant"]) as book:
         return {"sha256": book.register(audio, call.body["text"])}
 
@@ -94,13 +92,6 @@ def register_transcript(call):
 def list_transcripts(call):
     with call.runtime.store.session(NAME, call.path["tenant"], writes=False) as book:
         return {"transcripts": [{"sha256": digest, "text": text} for digest, text in book.texts.items()]}
-
-
-def decode_base64(text: str, name: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII string
-        raise BadRequest(f"{name} is not base64: {exc}") from None
 
 
 COMMONS = Commons(

@@ -6,6 +6,8 @@ of the contract the docs describe, and the family's renderer only decides the bo
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 
 
@@ -94,3 +96,11 @@ class StoreUnavailable(ApiError):
 
     status = 503
     code = "ServiceUnavailable"
+
+
+def decoded_base64(text: str, name: str) -> bytes:
+    """The bytes a base64 field holds; a 400 naming the field if it holds none."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII string
+        raise BadRequest(f"{name} is not base64: {exc}") from None

@@ -8,8 +8,6 @@ They are Haidy's, so they live here; the app puts them in the admin API's docume
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from contextlib import AbstractContextManager
 
@@ -18,7 +16,7 @@ from flask import send_file
 from mockserver.core.auth import ADMIN_AUTH
 from mockserver.core.declaration import Api, Reply
 from mockserver.core.error_styles import FastApiErrors
-from mockserver.core.errors import BadRequest, NotFound
+from mockserver.core.errors import BadRequest, NotFound, decoded_base64
 from mockserver.haidy.api import api as haidy_api
 from mockserver.haidy.files import find_file
 from mockserver.haidy.models import HaidyBackend
@@ -58,7 +56,7 @@ def override_structure(call):
     body = call.body
     if ("text" in body) == ("content_base64" in body):
         raise BadRequest("give exactly one of text or content_base64")
-    content = body["text"] if "text" in body else _base64(body["content_base64"], "content_base64")
+    content = body["text"] if "text" in body else decoded_base64(body["content_base64"], "content_base64")
     with _tenant_backend(call) as haidy:
         return {"content_hash": haidy.override_structure(content, body["structured_output"])}
 
@@ -66,10 +64,3 @@ def override_structure(call):
 def _tenant_backend(call) -> AbstractContextManager[HaidyBackend]:
     """The Haidy state of the tenant named in the path (the admin API has no caller tenant)."""
     return call.runtime.store.session(haidy_api.name, call.path["tenant"])
-
-
-def _base64(text: str, name: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII string
-        raise BadRequest(f"{name} is not base64: {exc}") from None

@@ -34,15 +34,6 @@ def served():
     server.stop()
 
 
-@pytest.fixture
-def console(browser, served):
-    page = console_for(browser, served)
-    yield page
-    errors = page.script_errors()
-    assert not errors, f"the console's scripts failed: {errors}"
-    assert page.no_alert()
-
-
 def create_context(served, name: str, external_id: str, token: str = "test-token") -> dict:
     answer = requests.post(f"{served.url}/v2/patient-contexts/", headers={"Authorization": f"Bearer {token}"},
                            json={"external_id": external_id, "patient_group": GROUP, "name": name}, timeout=10)

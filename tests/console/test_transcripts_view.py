@@ -14,7 +14,7 @@ import wave
 import pytest
 import requests
 
-from tests.console.browser import NEEDS_BROWSER, Console, console_for
+from tests.console.browser import NEEDS_BROWSER, Console
 from tests.heidi.support import BASE
 from tests.support import Served
 
@@ -29,15 +29,6 @@ def served():
     server = Served("--no-access-log")
     yield server
     server.stop()
-
-
-@pytest.fixture
-def console(browser, served):
-    page = console_for(browser, served)
-    yield page
-    errors = page.script_errors()
-    assert not errors, f"the console's scripts failed: {errors}"
-    assert page.no_alert()
 
 
 def make_wav(seconds: float = 1.5, rate: int = 8000, tone: float = 440) -> bytes:

@@ -70,6 +70,11 @@ def server():
     served.stop()
 
 
+SHORT_ASK = {"ai_command_text": "Summarise the following text", "content_type": "MARKDOWN",
+             "content": "The patient reports a mild headache since Monday, worse in the mornings, eased by rest "
+                        "and fluids; no fever, no vomiting, no visual change, sleeping poorly this week."}
+"""An Ask Heidi request whose answer is a dozen pieces or so."""
+
 @pytest.fixture(scope="module")
 def slow_server():
     served = Served("--stream-pace", str(SLOW_PACE_MS), "--no-access-log")
@@ -192,10 +197,7 @@ def test_the_whole_scribe_flow_with_a_streamed_note(server):
 def test_a_paced_stream_holds_no_other_request(slow_server):
     heidi = Scribe(slow_server.url, api_key="scribe-pace")
     session_id = heidi.new_session()
-    # A dozen pieces or so, 0.3 s apart: a few seconds of stream.
-    body = {"ai_command_text": "Summarise the following text", "content_type": "MARKDOWN",
-            "content": "The patient reports a mild headache since Monday, worse in the mornings, eased by rest "
-                       "and fluids; no fever, no vomiting, no visual change, sleeping poorly this week."}
+    body = SHORT_ASK  # a dozen pieces or so, 0.3 s apart: a few seconds of stream
     first_piece, done = threading.Event(), threading.Event()
     arrivals: list[float] = []
     failure: list[BaseException] = []
@@ -288,9 +290,7 @@ def test_more_streams_than_request_threads_hold_nobody_either(slow_server):
     (core/streams.py), so three at once leave a thread for everyone else."""
     heidi = Scribe(slow_server.url, api_key="scribe-pace-many")
     session_id = heidi.new_session()
-    body = {"ai_command_text": "Summarise the following text", "content_type": "MARKDOWN",
-            "content": "The patient reports a mild headache since Monday, worse in the mornings, eased by rest "
-                       "and fluids; no fever, no vomiting, no visual change, sleeping poorly this week."}
+    body = SHORT_ASK
     spans: list[float] = []
     failure: list[BaseException] = []
 
