@@ -3,8 +3,8 @@
 The document is for generators as much as for validators: the generator must read it without a warning (a
 warning means an operation or a model was dropped), give every operation a function, and the client it writes
 must create, read, upload and parse the documented errors of each family into its models. The generator knows no
-streamed media type: its config (`GENERATOR_CONFIG`, as a user of it would write) reads Heidi's JSON lines as
-bytes, which the caller splits into lines.
+streamed media type, nor images: its config (`GENERATOR_CONFIG`, as a user of it would write) reads Heidi's JSON
+lines as bytes, which the caller splits into lines, and Haidy's QR-code PNG as bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from mockserver.control.coverage import METHODS
 from mockserver.heidi import BASE_PATH
 from tests.support import BIN, GROUP, Served, make_pdf
 
-GENERATOR_CONFIG = {"content_type_overrides": {"application/x-ndjson": "application/octet-stream"}}
+GENERATOR_CONFIG = {"content_type_overrides": {"application/x-ndjson": "application/octet-stream",
+                                               "image/png": "application/octet-stream"}}
 PACKAGE = "mockserver_vendor_client"
 ADMIN_PACKAGE = "mockserver_admin_client"
 TEXT = "Patient presents with hypertension. Current medications: Lisinopril 10mg daily."
@@ -157,6 +158,11 @@ def test_haidy_create_read_duplicate_upload_and_both_results(package, server):
     assert (uploaded.total_uploaded, uploaded.total_failed) == (1, 0)
     assert (uploaded.uploaded_files[0].filename, uploaded.uploaded_files[0].content_type) == (
         "lab-report.pdf", "application/pdf")
+
+    # a binary reply has no schema in the document, so the client leaves it unparsed: its bytes are `content`
+    qr_code = importlib.import_module(f"{PACKAGE}.api.haidy.get_qr_code")
+    qr = qr_code.sync_detailed(client=haidy, integration_id="o10i0iva3tn75kk", unique_id="gen-1")
+    assert qr.status_code == 200 and qr.content.startswith(b"\x89PNG\r\n\x1a\n"), qr
 
     status, task = _call("haidy", "structure_text", client=haidy, body=m.StructureTextRequest(inputs=[TEXT]))
     assert status == 200 and isinstance(task.result, m.HolisticPatient), task

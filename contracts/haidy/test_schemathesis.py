@@ -1,4 +1,5 @@
-"""Schemathesis over Haidy's patient contexts, files and deep link: the declared contract is what the mock does.
+"""Schemathesis over Haidy's patient contexts, files, deep link and its QR code: the declared contract is what the
+mock does.
 
 Every built-in check runs (server errors, status codes, content types, response schemas and headers,
 positive data accepted, negative data rejected, auth enforced, unsupported methods, ...), on
@@ -12,12 +13,16 @@ hold. The number of examples is dialled with $MOCKSERVER_CONTRACT_EXAMPLES.
 Documented answers to schema-valid input that the schema cannot rule out are accepted by
 positive-data acceptance, and only those:
 - 400 from create: the patient group does not exist, or the external_id is already taken in it;
-- 404 from operations on a path id: no such patient context (or file);
+- 404 from operations on a path id: no such patient context (or file), or an integration the caller's tenant does
+  not own (the QR code's integration_id: only the docs' one exists on a new tenant);
 
 Values the schemas cannot express are supplied by dictionaries instead of weakening a check: the
 docs' patient group and integration (so creates and deep links also succeed), and for the deep
 link's `metadata` only URL-encoded JSON objects, which is what that parameter is: its schema only says
-"string", and any other string rightly gets the documented 422.
+"string", and any other string rightly gets the documented 422; the same for the QR code's `patient_metadata`.
+
+The QR code answers a PNG: schemathesis checks its status and content type (image/png), but cannot validate a
+PNG body (the OpenAPI document gives it no schema); tests/haidy/test_qr_code.py decodes it.
 """
 
 from __future__ import annotations
@@ -88,18 +93,28 @@ def _config(*, stateful: bool = False) -> schemathesis.Config:
                     "query.metadata": {"dictionary": "metadata", "probability": 1.0},
                 },
             },
+            {
+                "include-operation-id": "get_qr_code",
+                "parameters": {
+                    "path.integration_id": {"dictionary": "integrations", "probability": 0.7},
+                    "query.unique_id": {"dictionary": "external-ids", "probability": 0.5},
+                    "query.patient_metadata": {"dictionary": "metadata", "probability": 1.0},
+                },
+            },
         ],
     })
 
 
 PATIENT_CONTEXT_PATHS = {"/v2/patient-contexts/", "/v2/patient-contexts/{patient_context_id}",
-                         "/v2/patient-files/upload/{patient_context_id}", "/integration"}
+                         "/v2/patient-files/upload/{patient_context_id}", "/integration",
+                         "/v2/external-integrations/{integration_id}/qr-code"}
 
 
 def _haidy_only(schema):
-    """Haidy's patient contexts, files and deep link (haidy-patient-contexts.txt) out of the all-families
-    document; the structure API needs dictionaries of its own. An exclude, because `include(...)` is
-    OR-ed with the per-operation config entries (schemathesis 4), which would let every operation through."""
+    """Haidy's patient contexts, files, deep link (haidy-patient-contexts.txt) and QR code (haidy-pis-integration.txt)
+    out of the all-families document; the structure API needs dictionaries of its own. An exclude, because
+    `include(...)` is OR-ed with the per-operation config entries (schemathesis 4), which would let every operation
+    through."""
     return schema.exclude(func=lambda ctx: ctx.operation.path not in PATIENT_CONTEXT_PATHS)
 
 

@@ -158,6 +158,12 @@ class HaidyBackend:
             ctx.updated_at = now
         return result
 
+    def integration(self, integration_id: str) -> str:
+        """`integration_id` if this tenant owns it (every tenant owns the docs' one), else the 404."""
+        if integration_id not in self.integrations:
+            raise NotFound("Integration not found")
+        return integration_id
+
     def context_for_integration(self, integration: str, unique_id: str) -> PatientContext | None:
         """The newest context whose external_id is `unique_id`, if this tenant owns `integration`."""
         if integration not in self.integrations:

@@ -1,4 +1,4 @@
-"""Haidy's patient contexts over HTTP: create, find, upload files, and the PIS deep-link page."""
+"""Haidy's patient contexts over HTTP: create, find, upload files, the PIS deep-link page and its QR code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Response
 from mockserver.core.declaration import HTML, MULTIPART, Body, Reply
 from mockserver.core.error_styles import HtmlErrors
 from mockserver.core.errors import FieldError, NotFound, RequestValidationError
+from mockserver.haidy import qr_code
 from mockserver.haidy.api import ERROR, api
 from mockserver.haidy.integration import PAGE
 from mockserver.haidy.models import HaidyBackend
@@ -16,6 +17,7 @@ from mockserver.haidy.models import HaidyBackend
 CONTEXT = "haidy/patient-context"
 _CREATE_FIELDS = ("external_id", "patient_group", "name", "birth_date", "gender")
 _BY_ID = {"patient_context_id": "$response.body#/id"}
+PNG = "image/png"
 
 
 @api.operation(
@@ -75,7 +77,7 @@ def upload_patient_files(call):
 def integration_page(call):
     """Served on haidy.ch in reality; here beside the API so the URL a PIS builds can be opened."""
     query = call.query
-    metadata = _metadata(call.runtime.schemas, query.get("metadata"))
+    metadata = _metadata(call.runtime.schemas, query.get("metadata"), "metadata")
     integration, unique_id = query["integration"], query["unique_id"]
 
     def lookup(_tenant, haidy):
@@ -93,8 +95,27 @@ def integration_page(call):
     return Response(page, 200, mimetype=HTML)
 
 
-def _metadata(schemas, raw: str | None) -> dict:
-    """The deep link's `metadata`: URL-encoded JSON, checked against its schema."""
+@api.operation(
+    "GET", "/v2/external-integrations/{integration_id}/qr-code", summary="A QR code (PNG) for the Haidy app",
+    query="haidy/qr-code-query", reads_only=True,
+    responses={200: Reply(None, PNG, "The QR code as a PNG image: the deep link the Haidy app opens for this patient"),
+               404: ERROR},
+)
+def get_qr_code(call):
+    """The integration must be one of the caller's tenant (every tenant has the docs' one); the PNG is the same
+    bytes for the same query (`qr_code.png`)."""
+    query = call.query
+    metadata = _metadata(call.runtime.schemas, query.get("patient_metadata"), "patient_metadata")
+    integration_id = call.path["integration_id"]
+    with call.backend(HaidyBackend) as haidy:
+        haidy.integration(integration_id)
+    text = qr_code.payload(integration_id, query["unique_id"], query.get("consultation_id"), metadata)
+    return Response(qr_code.png(text), 200, mimetype=PNG)
+
+
+def _metadata(schemas, raw: str | None, name: str) -> dict:
+    """The deep link's `metadata` (and the QR code's `patient_metadata`, parameter `name`): URL-encoded JSON,
+    checked against its one schema."""
     if not raw:
         return {}
     try:
@@ -103,9 +124,9 @@ def _metadata(schemas, raw: str | None) -> dict:
         value = None
     if not isinstance(value, dict):
         raise RequestValidationError(
-            [FieldError(("query", "metadata"), "metadata is not a JSON object", "value_error.json")]
+            [FieldError(("query", name), f"{name} is not a JSON object", "value_error.json")]
         )
-    errors = schemas.errors("haidy/integration-metadata", value, ("query", "metadata"))
+    errors = schemas.errors("haidy/integration-metadata", value, ("query", name))
     if errors:
         raise RequestValidationError(errors)
     return value
