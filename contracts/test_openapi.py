@@ -93,8 +93,8 @@ def test_every_documented_operation_is_routed(app, documents, path):
 
 
 def test_path_parameters_have_the_types_the_docs_give(documents):
-    """Esteem's ids are integers (esteem-patients.txt: `id integer`, `patient_id integer`); every other
-    path parameter is a string id."""
+    """Esteem's ids are integers (esteem-patients.txt: `id integer`, `patient_id integer`; esteem-more.txt's
+    assessments: `id (integer, required)`); every other path parameter is a string id."""
     doc = documents["/openapi.json"]
     types = {}
     for path, _, operation in operations(doc):
@@ -105,7 +105,8 @@ def test_path_parameters_have_the_types_the_docs_give(documents):
                     schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
                 types[(path, param["name"])] = schema["type"]
     integers = {key for key, kind in types.items() if kind == "integer"}
-    assert integers == {("/v1/patients/{id}", "id"), ("/v1/patients/{patient_id}/gauges", "patient_id")}
+    assert integers == {("/v1/patients/{id}", "id"), ("/v1/patients/{patient_id}/gauges", "patient_id"),
+                        ("/v1/assessments/{id}", "id")}
     assert set(types.values()) == {"integer", "string"}
 
 

@@ -26,7 +26,8 @@ SHARED_DOCS = Path(os.environ["MOCKSERVER_VENDOR_DOCS"]) if os.environ.get("MOCK
 outside itself on its own."""
 """The vendor docs, where they lie beside the checkout (CI has them); MOCKSERVER_VENDOR_DOCS names another place.
 Only tests/test_vendor_docs.py reads them: every other test reads the copies in tests/<family>/doc_examples/."""
-DOC_COPIES = {"haidy": ROOT / "tests" / "haidy" / "doc_examples", "heidi": ROOT / "tests" / "heidi" / "doc_examples"}
+DOC_COPIES = {"haidy": ROOT / "tests" / "haidy" / "doc_examples", "heidi": ROOT / "tests" / "heidi" / "doc_examples",
+              "esteem": ROOT / "tests" / "esteem" / "doc_examples"}
 """Per family, the folder of the vendor doc pages the tests read, copied verbatim from SHARED_DOCS."""
 AUTH = {"Authorization": "Bearer test-token"}
 GROUP = "sqmcrfbv6fx4g04"

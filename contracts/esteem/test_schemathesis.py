@@ -7,11 +7,13 @@ token gets 401" is checked too, and every patient the workflow touches is one th
 
 Documented answers to schema-valid input that the schema cannot rule out are accepted, and only
 those: 404 for a path id naming no patient (whatever the body: the patient is found first); 422 from
-create/update for a birth date in the future (on the mock's clock) and from recording a gauge whose
-time is in the future (a value outside its type's scale is the schema's to refuse). Request bodies
-come in both forms the schemas document, nested under `patient`/`gauge` and bare (Rails'
-wrap_parameters). Dictionaries of past dates and in-scale values keep most cases on the successful
-path. $MOCKSERVER_CONTRACT_EXAMPLES dials the number of examples.
+create/update for a birth date in the future (on the mock's clock), from recording a gauge whose
+time is in the future (a value outside its type's scale is the schema's to refuse), and from an
+assessment's create/update whose patient_id names no patient (Rails' `patient: must exist`) or whose
+completed_at is in the future; 404 for an assessment id naming none. Request bodies
+come in both forms the schemas document, nested under `patient`/`gauge`/`assessment` and bare (Rails'
+wrap_parameters). Dictionaries of past dates, in-scale values and the first patients' ids keep most
+cases on the successful path. $MOCKSERVER_CONTRACT_EXAMPLES dials the number of examples.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _config(*, stateful: bool = False) -> schemathesis.Config:
             "past-dates": {"values": ["2010-05-15", "1980-01-01", "2000-02-29", "1900-01-01"]},
             "in-every-scale": {"values": [1, 5, 7, 10]},
             "past-times": {"values": ["2023-10-27T14:30:00.000Z", "2020-02-29T23:59:59+05:30"]},
+            "first-patients": {"values": [1049, 1050, 1051]},
         },
         "operations": [
             {
@@ -57,7 +60,17 @@ def _config(*, stateful: bool = False) -> schemathesis.Config:
                 "body.gauge.value": {"dictionary": "in-every-scale", "probability": 0.8},
                 "body.gauge.recorded_at": {"dictionary": "past-times", "probability": 0.8},
             },
-        }],
+        }] + [
+            {
+                "include-operation-id": operation,
+                "checks": {"positive_data_acceptance": {"expected-statuses": SEMANTIC_422}},
+                "parameters": {
+                    "body.assessment.patient_id": {"dictionary": "first-patients", "probability": 0.8},
+                    "body.assessment.completed_at": {"dictionary": "past-times", "probability": 0.8},
+                },
+            }
+            for operation in ("create_assessment", "update_assessment")
+        ],
     })
 
 
@@ -85,7 +98,8 @@ def test_esteem_honours_its_contract(case):
 
 
 class EsteemWorkflow(workflow(stateful, STATEFUL_APP)):
-    """Create -> get / update / list and record gauges, through the links, every check after each step."""
+    """Create -> get / update / list and record gauges; create an assessment -> get / update / delete it: through
+    the links, every check after each step."""
 
 
 @pytest.mark.slow

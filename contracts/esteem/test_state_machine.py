@@ -10,7 +10,12 @@ patients assigned, change role or practice; after each step the mock and the mod
 - an invalid update or gauge reading answers that same 403 or 404 (Rails finds and authorises the
   patient before it validates the params), and 422 only to a user who may see the patient;
 - paging through the list with any page size (and a name search) yields every visible, matching
-  patient exactly once, by id, with consistent counts, and a page past the end is empty.
+  patient exactly once, by id, with consistent counts, and a page past the end is empty;
+- assessments follow their patient's rules: create answers 201 for a patient the user may see, 403 for
+  one they may not, 422 (`patient: must exist`) for none; get, update, delete 200/204 if the user may
+  see the assessment's patient, 403 if not, 404 for an assessment that does not exist (never created, or
+  deleted), an invalid update the same 403/404 and 422 only to one who may see it; the assessment list,
+  paged and filtered by patient and status, yields exactly the visible, matching ones once each, by id.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ TOKENS = tuple(STAFF) + WALK_INS
 NAMES = (("Ann", "Lee"), ("Anna", "Park"), ("Bob", "Stone"), ("Lee", "Annis"))
 FORBIDDEN = {"errors": "You are not authorized to access this patient"}
 NOT_FOUND = {"errors": "Patient not found"}
+NO_ASSESSMENT = {"errors": "Assessment not found"}
+MUST_EXIST = {"errors": {"patient": ["must exist"]}}
 
 
 @dataclass
@@ -52,6 +59,13 @@ class Patient:
     last: str
 
 
+@dataclass
+class Assessment:
+    id: int
+    patient_id: int
+    completed: bool
+
+
 def may_see(person: Person, token: str, patient: Patient) -> bool:
     """The issue's rules, restated independently of the mock's code."""
     if person.role == "admin":
@@ -67,6 +81,7 @@ def provision(users: list[dict]) -> None:
 
 class EsteemAccess(RuleBasedStateMachine):
     patient_ids = Bundle("patient_ids")
+    assessment_ids = Bundle("assessment_ids")
 
     @initialize()
     def start(self):
@@ -75,6 +90,7 @@ class EsteemAccess(RuleBasedStateMachine):
         provision([{"token": t, "role": r, "practice": p} for t, (r, p) in STAFF.items()])
         self.people = {t: Person(r, p) for t, (r, p) in STAFF.items()}
         self.patients: dict[int, Patient] = {}
+        self.assessments: dict[int, Assessment] = {}
 
     def person(self, token: str) -> Person:
         """Walk-ins are enrolled on their first request: a user of a practice of their own."""
@@ -151,6 +167,73 @@ class EsteemAccess(RuleBasedStateMachine):
             page += 1
         assert seen == expected  # each visible patient exactly once, in id order
         assert page == body["meta"]["total_pages"] + 1
+
+    @rule(target=assessment_ids, who=st.sampled_from(TOKENS), patient_id=patient_ids | st.integers(1, 2000),
+          completed=st.booleans())
+    def create_assessment(self, who, patient_id, completed):
+        body = {"assessment": {"patient_id": patient_id, "assessment_type": "phq_9",
+                               "responses": [{"question_id": 1, "answer": "2"}],
+                               **({"completed_at": "2023-10-27T14:30:00.000Z"} if completed else {})}}
+        resp = self.call("POST", "/v1/assessments", who, json=body)
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            assert (resp.status_code, resp.get_json()) == (422, MUST_EXIST)
+        elif not may_see(self.person(who), who, patient):
+            assert (resp.status_code, resp.get_json()) == (403, FORBIDDEN)
+        else:
+            assert resp.status_code == 201, resp.get_json()
+            made = resp.get_json()
+            assert made["status"] == ("completed" if completed else "in_progress")
+            assert made["id"] not in self.assessments
+            self.assessments[made["id"]] = Assessment(made["id"], patient_id, completed)
+            return made["id"]
+        return -1  # no assessment: its id names none
+
+    @rule(who=st.sampled_from(TOKENS), assessment_id=assessment_ids | st.integers(1, 2000),
+          how=st.sampled_from(["get", "update", "update-bare", "update-invalid", "delete"]))
+    def access_assessment(self, who, assessment_id, how):
+        url = f"/v1/assessments/{assessment_id}"
+        method, kwargs = {
+            "get": ("GET", {}),
+            "update": ("PUT", {"json": {"assessment": {"assessment_type": "gad_7"}}}),
+            "update-bare": ("PUT", {"json": {"assessment_type": "gad_7"}}),
+            "update-invalid": ("PUT", {"json": {"assessment": {"responses": []}}}),
+            "delete": ("DELETE", {}),
+        }[how]
+        resp = self.call(method, url, who, **kwargs)
+        assessment = self.assessments.get(assessment_id)
+        if assessment is None:
+            assert (resp.status_code, resp.get_json()) == (404, NO_ASSESSMENT)
+        elif may_see(self.person(who), who, self.patients[assessment.patient_id]):
+            expected = {"update-invalid": 422, "delete": 204}.get(how, 200)
+            assert resp.status_code == expected, resp.get_json()
+            if how == "delete":
+                del self.assessments[assessment_id]
+            elif expected == 200:
+                assert resp.get_json()["id"] == assessment_id
+        else:
+            assert (resp.status_code, resp.get_json()) == (403, FORBIDDEN)
+
+    @rule(who=st.sampled_from(TOKENS), page_size=st.integers(1, 7), patient_id=st.none() | patient_ids,
+          status=st.sampled_from([None, "completed", "in_progress"]))
+    def page_through_assessments(self, who, page_size, patient_id, status):
+        person = self.person(who)
+        expected = [a.id for _, a in sorted(self.assessments.items())
+                    if may_see(person, who, self.patients[a.patient_id])
+                    and (patient_id is None or a.patient_id == patient_id)
+                    and (status is None or (status == "completed") == a.completed)]
+        query = {"page_size": page_size, **({"patient_id": patient_id} if patient_id else {}),
+                 **({"status": status} if status else {})}
+        seen, page = [], 1
+        while True:
+            body = self.call("GET", "/v1/assessments", who, query_string={**query, "page": page}).get_json()
+            assert body["meta"] == {"page": page, "page_size": page_size, "total_count": len(expected),
+                                    "total_pages": -(-len(expected) // page_size)}
+            if not body["assessments"]:
+                break
+            seen += [a["id"] for a in body["assessments"]]
+            page += 1
+        assert seen == expected
 
 
 @pytest.mark.slow

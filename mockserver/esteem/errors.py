@@ -19,6 +19,7 @@ _MESSAGES = {
     "value_error.datetime": "must be a valid timestamp",
     "type_error.integer": "is not a number",
     "type_error.enum": "is not included in the list",
+    "value_error.list.min_items": BLANK,
 }
 _ALSO_WHEN_BLANK = {"date_of_birth": INVALID_DATE}
 """Rails runs every validation of an attribute: a blank birth date is not a valid date either (as documented)."""

@@ -1,4 +1,4 @@
-"""Esteem's world: practices, users with roles, patients, their gauges, and who may see which patient.
+"""Esteem's world: practices, users with roles, patients, their gauges and assessments, and who may see which patient.
 
 One world per server, shared by all its users: access depends on who asks, and a patient someone
 may not see answers 403 (as the docs prescribe), not 404. Plain Python, no HTTP: the routes
@@ -19,6 +19,7 @@ from mockserver.core.tables import Tables, records
 
 FIRST_PATIENT_ID = 1049
 FIRST_GAUGE_ID = 456
+FIRST_ASSESSMENT_ID = 77
 """The docs' ids: in a fresh world the first patient created is the docs' 1049, so their examples run in order."""
 
 ROLES = ("user", "supervisor", "admin")
@@ -47,6 +48,11 @@ PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "phone",
 
 PATIENT_NOT_FOUND = "Patient not found"
 PATIENT_FORBIDDEN = "You are not authorized to access this patient"
+ASSESSMENT_NOT_FOUND = "Assessment not found"
+ASSESSMENT_FIELDS = ("patient_id", "assessment_type", "responses", "completed_at")
+"""What an assessment's create or update may set (strong parameters): anything else in the body is dropped."""
+COMPLETED, IN_PROGRESS = "completed", "in_progress"
+"""An assessment's status, derived (the docs list no values): completed once it has a completed_at."""
 _PHONE_LIKE = re.compile(r"[\d\s().+-]*\d[\d\s().+-]*")
 
 
@@ -151,8 +157,31 @@ class Gauge:
 
 
 @dataclass
+class Assessment:
+    id: int
+    patient_id: int
+    assessment_type: str
+    responses: list[dict]
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def status(self) -> str:
+        return IN_PROGRESS if self.completed_at is None else COMPLETED
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "patient_id": self.patient_id, "assessment_type": self.assessment_type,
+            "status": self.status, "responses": [dict(r) for r in self.responses],
+            "completed_at": self.completed_at and iso_millis(self.completed_at),
+            "created_at": iso_millis(self.created_at), "updated_at": iso_millis(self.updated_at),
+        }
+
+
+@dataclass
 class Page:
-    patients: list[Patient]
+    items: list
     page: int
     page_size: int
     total_count: int
@@ -161,6 +190,16 @@ class Page:
     def total_pages(self) -> int:
         return -(-self.total_count // self.page_size)
 
+    @property
+    def patients(self) -> list:
+        return self.items
+
+
+def _page(found: list, page: int, page_size: int) -> Page:
+    """One page of `found`; a page past the end is empty."""
+    start = (page - 1) * page_size
+    return Page(found[start:start + page_size], page, page_size, len(found))
+
 
 _MILLIS = (iso_millis, lambda text: _stamp(text))
 PRACTICE = records(Practice, int)
@@ -168,8 +207,11 @@ USER = records(User, int, patient_ids=(sorted, set))
 PATIENT = records(Patient, int, date_of_birth=(date.isoformat, date.fromisoformat), created_at=_MILLIS,
                   updated_at=_MILLIS)
 GAUGE = records(Gauge, int, recorded_at=_MILLIS, created_at=_MILLIS)
+ASSESSMENT = records(Assessment, int, completed_at=(lambda m: m and iso_millis(m), lambda t: t and _stamp(t)),
+                     created_at=_MILLIS, updated_at=_MILLIS)
 """How each record is stored and exported."""
-FIRST_IDS = {"practices": 1, "users": 1, "patients": FIRST_PATIENT_ID, "gauges": FIRST_GAUGE_ID}
+FIRST_IDS = {"practices": 1, "users": 1, "patients": FIRST_PATIENT_ID, "gauges": FIRST_GAUGE_ID,
+             "assessments": FIRST_ASSESSMENT_ID}
 
 
 class EsteemWorld:
@@ -185,6 +227,7 @@ class EsteemWorld:
         self.users: dict[int, User] = tables.table("users", USER)
         self.patients: dict[int, Patient] = tables.table("patients", PATIENT)
         self.gauges: dict[int, Gauge] = tables.table("gauges", GAUGE)
+        self.assessments: dict[int, Assessment] = tables.table("assessments", ASSESSMENT)
         self._tokens: dict[str, int] = tables.table("user_tokens")
         """A user's token -> its id."""
         self._practice_names: dict[str, int] = tables.table("practice_names")
@@ -247,8 +290,7 @@ class EsteemWorld:
         term = (search or "").strip()
         visible = [p for _, p in sorted(self.patients.items())
                    if user.may_see(p) and (not term or p.matches(term))]
-        start = (page - 1) * page_size
-        return Page(visible[start:start + page_size], page, page_size, len(visible))
+        return _page(visible, page, page_size)
 
     def create_patient(self, user: User, attrs: dict) -> Patient:
         """A patient of the creator's practice; `attrs` has the required fields (the schema checked them)."""
@@ -319,6 +361,78 @@ class EsteemWorld:
         self.gauges[gauge.id] = gauge
         return gauge
 
+    # -- assessments -----------------------------------------------------------------------------
+
+    def assessment(self, user: User, assessment_id: int) -> Assessment:
+        """404 if there is no such assessment; else its patient's rules (`patient`): 403 if `user` may not see it."""
+        found = self.assessments.get(assessment_id)
+        if found is None:
+            raise NotFound(ASSESSMENT_NOT_FOUND)
+        self.patient(user, found.patient_id)
+        return found
+
+    def list_assessments(self, user: User, page: int, page_size: int, patient_id: int | None = None,
+                         status: str | None = None, assessment_type: str | None = None) -> Page:
+        """The assessments of patients `user` may see, by id, filtered (AND), one page of them. A filter is no
+        lookup: a patient_id naming a patient one may not see, or none, matches nothing."""
+        found = [a for _, a in sorted(self.assessments.items())
+                 if (patient_id is None or a.patient_id == patient_id)
+                 and (status is None or a.status == status)
+                 and (assessment_type is None or a.assessment_type == assessment_type)
+                 and user.may_see(self.patients[a.patient_id])]
+        return _page(found, page, page_size)
+
+    def create_assessment(self, user: User, attrs: dict) -> Assessment:
+        """For a patient `user` may see (403 else, as the patient; a patient that does not exist is Rails'
+        `belongs_to` error, 422 `patient: must exist`); completed if `completed_at` is given."""
+        values = self._assessment_values(user, attrs)
+        now = _millis(self.clock.now())
+        assessment = Assessment(id=self._next("assessments"), created_at=now, updated_at=now,
+                                **{"completed_at": None, **values})
+        self.assessments[assessment.id] = assessment
+        return assessment
+
+    def update_assessment(self, user: User, assessment_id: int, attrs: dict) -> Assessment:
+        """Change the given fields (moving it to another patient needs that patient's access too); `updated_at`
+        moves only if something changed."""
+        assessment = self.assessment(user, assessment_id)
+        values = self._assessment_values(user, attrs)
+        changed = {k: v for k, v in values.items() if getattr(assessment, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(assessment, key, value)
+            assessment.updated_at = _millis(self.clock.now())
+        return assessment
+
+    def delete_assessment(self, user: User, assessment_id: int) -> None:
+        self.assessment(user, assessment_id)
+        del self.assessments[assessment_id]
+
+    def _assessment_values(self, user: User, attrs: dict) -> dict:
+        """The permitted fields of `attrs` as stored values: the patient must exist (422) and be visible (403);
+        completed_at a timestamp not in the future."""
+        values = {k: attrs[k] for k in ASSESSMENT_FIELDS if k in attrs}
+        errors = {}
+        if "patient_id" in values:
+            if values["patient_id"] in self.patients:
+                self.patient(user, values["patient_id"])
+            else:
+                errors["patient"] = ["must exist"]
+        if "responses" in values:
+            values["responses"] = [{"question_id": r["question_id"], "answer": r["answer"]}
+                                   for r in values["responses"]]
+        if values.get("completed_at") is not None:
+            moment = _timestamp(values["completed_at"])
+            if moment is None:
+                errors["completed_at"] = ["must be a valid timestamp"]
+            elif moment > self.clock.now():
+                errors["completed_at"] = ["can't be in the future"]
+            else:
+                values["completed_at"] = _millis(moment)
+        if errors:
+            raise RecordInvalid(errors)
+        return values
+
     def _next(self, table: str) -> int:
         """The next id of `table`: one more than the last given (the documented first id in a fresh world)."""
         self._last_ids[table] = number = self._last_ids.get(table, FIRST_IDS[table] - 1) + 1
@@ -332,6 +446,7 @@ class EsteemWorld:
             "users": [USER.encode(u) for u in self.users.values()],
             "patients": [PATIENT.encode(p) for p in self.patients.values()],
             "gauges": [GAUGE.encode(g) for g in self.gauges.values()],
+            "assessments": [ASSESSMENT.encode(a) for a in self.assessments.values()],
         }
 
     @classmethod
@@ -346,6 +461,12 @@ class EsteemWorld:
         world.patients.update(unique((PATIENT.decode(raw) for raw in state.get("patients", [])),
                                      lambda p: p.id, "patient"))
         world.gauges.update(unique((GAUGE.decode(raw) for raw in state.get("gauges", [])), lambda g: g.id, "gauge"))
+        assessments = unique((ASSESSMENT.decode(raw) for raw in state.get("assessments", [])), lambda a: a.id,
+                             "assessment")
+        for assessment in assessments.values():
+            if assessment.patient_id not in world.patients:
+                raise ValueError(f"assessment {assessment.id} names no patient: {assessment.patient_id}")
+        world.assessments.update(assessments)
         for practice in world.practices.values():
             world._practice_names.setdefault(practice.name, practice.id)
         for name in FIRST_IDS:

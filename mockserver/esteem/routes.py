@@ -1,20 +1,26 @@
-"""Esteem over HTTP: the documented /v1 patient and gauge endpoints, declared once, translated to the model."""
+"""Esteem over HTTP: the documented /v1 patient, gauge and assessment endpoints, declared once, translated to the
+model."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from mockserver.core.declaration import Api, Body, Call, Wrap
+from flask import Response, request
+
+from mockserver.core.declaration import Api, Body, Call, Reply, Wrap
 from mockserver.core.errors import NotFound
 from mockserver.esteem.auth import UserTokenAuth
 from mockserver.esteem.errors import RailsErrors
-from mockserver.esteem.models import PATIENT_NOT_FOUND, EsteemWorld
+from mockserver.esteem.models import ASSESSMENT_NOT_FOUND, PATIENT_NOT_FOUND, EsteemWorld
 
 ERROR = "esteem/error"
 PATIENT = "esteem/patient"
 _BY_ID = {"id": "$response.body#/id"}
 _BY_PATIENT_ID = {"patient_id": "$response.body#/id"}
 PATIENT_ID = "esteem/patient-id"
+ASSESSMENT = "esteem/assessment"
+ASSESSMENT_ID = "esteem/assessment-id"
+ASSESSMENTS = "/v1/assessments"
 
 
 def find_patient(call: Call) -> None:
@@ -26,19 +32,31 @@ def find_patient(call: Call) -> None:
             esteem.patient(call.principal, patient_id)
 
 
+def find_assessment(call: Call) -> None:
+    """Rails' `before_action :set_assessment`: the assessment the path names is found, and authorised by its
+    patient's rules, before the params are validated (404 Assessment not found, or the patient's 403)."""
+    with call.backend(EsteemWorld) as esteem:
+        esteem.assessment(call.principal, call.path["id"])
+
+
+def _missing_record(_errors) -> NotFound:
+    """A path id that is no id finds no record, as Rails' `find` answers: the record the path is about."""
+    return NotFound(ASSESSMENT_NOT_FOUND if request.path.startswith(ASSESSMENTS + "/") else PATIENT_NOT_FOUND)
+
+
 def _wrapped(schema: str, key: str) -> Body:
     """A body Rails' `wrap_parameters` reads: `schema` documents both forms, `{schema}-wrapped` the one under `key`."""
     return Body(schema, wrap=Wrap(key, f"{schema}-wrapped"))
 
 
 api = Api(
-    "esteem", title="Esteem General API: patients and their gauges",
+    "esteem", title="Esteem General API: patients, their gauges and assessments",
     errors=RailsErrors(), auth=UserTokenAuth(), prefixes=("/v1/",), hosts=("api.esteem.health",),
     # No base URL is documented: the docs' host (api-docs.esteem.health) without "-docs", as `hosts`.
     servers=("https://api.esteem.health",),
     validation_schema="esteem/validation-errors", error_schema=ERROR,
-    # Every path id is a patient's; one that is no id finds no patient, as Rails' `find` answers.
-    invalid_path=lambda _: NotFound(PATIENT_NOT_FOUND),
+    # A path id that is no id finds no patient (or assessment), as Rails' `find` answers.
+    invalid_path=_missing_record,
     find_first=find_patient,
 )
 
@@ -104,3 +122,60 @@ def create_patient_gauge(call):
     """Not in the docs, which offer no way to put gauges in; validated against the gauge type's scale."""
     with call.backend(EsteemWorld) as esteem:
         return esteem.add_gauge(call.principal, call.path["patient_id"], call.body["gauge"]).to_json(), 201
+
+
+_BY_ASSESSMENT_ID = {"id": "$response.body#/id"}
+
+
+@api.operation("GET", ASSESSMENTS, summary="List the assessments of the patients the user may see, a page at a time",
+               query="esteem/assessment-query", responses={200: "esteem/assessment-list"})
+def list_assessments(call):
+    """Who sees an assessment is who sees its patient; filters by patient_id, status and assessment_type."""
+    with call.backend(EsteemWorld) as esteem:
+        page = esteem.list_assessments(call.principal, **call.query)
+        return {"assessments": [a.to_json() for a in page.items],
+                "meta": {"page": page.page, "page_size": page.page_size, "total_count": page.total_count,
+                         "total_pages": page.total_pages}}
+
+
+@api.operation(
+    "POST", ASSESSMENTS, summary="Create an assessment for a patient",
+    body=_wrapped("esteem/assessment-create", "assessment"),
+    responses={201: ASSESSMENT, 403: ERROR},
+    links={201: {
+        "GetAssessment": {"operationId": "get_assessment", "parameters": _BY_ASSESSMENT_ID},
+        "UpdateAssessment": {"operationId": "update_assessment", "parameters": _BY_ASSESSMENT_ID},
+        "DeleteAssessment": {"operationId": "delete_assessment", "parameters": _BY_ASSESSMENT_ID},
+    }},
+)
+def create_assessment(call):
+    """For a patient the user may see (else the patient's 403); a patient_id naming no patient is Rails'
+    `belongs_to` error, 422 {"errors": {"patient": ["must exist"]}}."""
+    with call.backend(EsteemWorld) as esteem:
+        return esteem.create_assessment(call.principal, call.body["assessment"]).to_json(), 201
+
+
+@api.operation("GET", ASSESSMENTS + "/{id}", summary="Get an assessment's details",
+               path_schemas={"id": ASSESSMENT_ID}, responses={200: ASSESSMENT, 403: ERROR, 404: ERROR},
+               find_first=find_assessment)
+def get_assessment(call):
+    with call.backend(EsteemWorld) as esteem:
+        return esteem.assessment(call.principal, call.path["id"]).to_json()
+
+
+@api.operation("PUT", ASSESSMENTS + "/{id}", summary="Update an assessment: any subset of the create fields",
+               path_schemas={"id": ASSESSMENT_ID}, body=_wrapped("esteem/assessment-update", "assessment"),
+               responses={200: ASSESSMENT, 403: ERROR, 404: ERROR}, find_first=find_assessment)
+def update_assessment(call):
+    with call.backend(EsteemWorld) as esteem:
+        return esteem.update_assessment(call.principal, call.path["id"], call.body["assessment"]).to_json()
+
+
+@api.operation("DELETE", ASSESSMENTS + "/{id}", summary="Delete an assessment",
+               path_schemas={"id": ASSESSMENT_ID},
+               responses={204: Reply(None, description="Deleted"), 403: ERROR, 404: ERROR},
+               find_first=find_assessment)
+def delete_assessment(call):
+    with call.backend(EsteemWorld) as esteem:
+        esteem.delete_assessment(call.principal, call.path["id"])
+    return Response(status=204)

@@ -1,4 +1,4 @@
-"""A populated Esteem world from a seed: practices, users of every role, patients and gauge histories, and
+"""A populated Esteem world from a seed: practices, users of every role, patients, gauge histories and assessments, and
 (for a synthetic data set, `mockserver.harness.dataset`) a clinician's caseload of given people.
 
 The same arguments give the same world, byte for byte: all randomness comes from the seed and all
@@ -28,6 +28,16 @@ DOCS_PATIENT = SchemaRegistry.default().schema("esteem/patient-create")["example
 
 _DOCS_GAUGES = ("mood", "anxiety", "sleep_quality")
 """The docs' patient tracks mood, so the docs' gauge example finds readings."""
+DOCS_ASSESSMENT = SchemaRegistry.default().schema("esteem/assessment-create-attributes")["examples"][0]
+"""The docs' assessment (their create example): the docs' patient's initial screening, the first assessment, so it
+gets the docs' id 77 and their list example (`?patient_id=1049&status=completed`) finds it."""
+_SCREENING_ANSWERS = ("Never", "Rarely", "Sometimes", "Often", "Always")
+_ASSESSMENTS = {  # type: (questions, answers)
+    "initial_screening": (2, _SCREENING_ANSWERS),
+    "phq_9": (9, ("0", "1", "2", "3")),
+    "gad_7": (7, ("0", "1", "2", "3")),
+    "progress_review": (4, _SCREENING_ANSWERS),
+}
 _SPECIALTIES = ("Behavioral Health", "Counseling Group", "Family Wellness", "Psychiatry Associates", "Recovery Center")
 _GENDERS = ("female", "male", "female", "male", "non-binary", None)
 _NOTES = {
@@ -110,6 +120,7 @@ def seed_world(options: SeedOptions) -> EsteemWorld:
             rng.choice(carers).patient_ids.add(patient.id)
         patient.active = index == 0 or rng.random() > 0.1
     _record_gauges(world, admin, clock, rng, end)
+    _record_assessments(world, admin, clock, rng, end)
     return world
 
 
@@ -149,3 +160,31 @@ def _record_gauges(world: EsteemWorld, admin: User, clock: Clock, rng: random.Ra
         clock.freeze(moment + timedelta(seconds=rng.randrange(5, 600)))
         world.add_gauge(admin, patient_id, {"gauge_type": gauge_type, "value": value, "notes": note,
                                             "recorded_at": moment.isoformat()})
+
+
+def _record_assessments(world: EsteemWorld, admin: User, clock: Clock, rng: random.Random, end: datetime) -> None:
+    """An initial screening soon after each patient arrives (the docs' patient's the docs' example), then a few
+    questionnaires; the last one may still be in progress. Ids rise with created_at; the docs' screening is first."""
+    plans = []
+    for patient in world.patients.values():
+        if patient.id == FIRST_PATIENT_ID:
+            plans.append((patient.created_at + timedelta(hours=1), patient.id, "initial_screening",
+                          DOCS_ASSESSMENT["responses"], True))
+        elif rng.random() < 0.8:
+            plans.append((patient.created_at + timedelta(days=rng.uniform(1, 14)), patient.id, "initial_screening",
+                          None, True))
+        moment = patient.created_at + timedelta(days=rng.uniform(20, 60))
+        for _ in range(rng.randint(0, 3)):
+            if moment >= end:
+                break
+            plans.append((moment, patient.id, rng.choice(("phq_9", "gad_7", "progress_review")), None,
+                          rng.random() < 0.85))
+            moment += timedelta(days=rng.uniform(20, 90))
+    plans.sort(key=lambda plan: (plan[0], plan[1]))
+    for moment, patient_id, kind, responses, completed in plans:
+        if responses is None:
+            count, answers = _ASSESSMENTS[kind]
+            responses = [{"question_id": n, "answer": rng.choice(answers)} for n in range(1, count + 1)]
+        clock.freeze(moment + timedelta(minutes=rng.randrange(10, 50)))
+        world.create_assessment(admin, {"patient_id": patient_id, "assessment_type": kind, "responses": responses,
+                                        "completed_at": moment.isoformat() if completed else None})
