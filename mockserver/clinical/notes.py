@@ -52,6 +52,40 @@ _MARKDOWN_OPENER = re.compile(r"[#>+*=|`~<_-]|\d+[.)]")
 """What at the start of a line Markdown would read as markup (a heading, quote, list, HTML block)."""
 _PATIENT_FIELDS = (("name", "Name"), ("gender", "Gender"), ("dob", "Date of birth"),
                    ("demographic_details", "Details"))
+LANGUAGES = ("en", "de", "fr", "it", "es")
+"""The languages a note's fixed phrases are written in; finding names come from the extraction engine, which names
+them in en, de, fr and it (es: English names)."""
+_ENGINE_LANGUAGES = ("en", "de", "fr", "it")
+PHRASES = {
+    "en": {"not_discussed": "Not discussed.", "none_known": "None known.", "no_known_allergies": "No known allergies",
+           "no_allergy": "No allergy to {}", "not_taking": "Not taking {}", "no": "No {}", "possible": "Possible {}",
+           "history_of": "History of {}", "allergy": "{} allergy", "likely": "Likely {}",
+           "suspected": "Suspected {}"},
+    "de": {"not_discussed": "Nicht besprochen.", "none_known": "Keine bekannt.",
+           "no_known_allergies": "Keine bekannten Allergien", "no_allergy": "Keine Allergie gegen {}",
+           "not_taking": "Keine Einnahme von {}", "no": "Kein Hinweis auf {}", "possible": "Möglicherweise {}",
+           "history_of": "Anamnestisch {}", "allergy": "Allergie gegen {}", "likely": "Wahrscheinlich {}",
+           "suspected": "Verdacht auf {}"},
+    "fr": {"not_discussed": "Non abordé.", "none_known": "Aucune connue.",
+           "no_known_allergies": "Aucune allergie connue",
+           "no_allergy": "Pas d'allergie à {}", "not_taking": "Ne prend pas {}", "no": "Pas de {}",
+           "possible": "Possible {}", "history_of": "Antécédent de {}", "allergy": "Allergie à {}",
+           "likely": "Probable {}", "suspected": "Suspicion de {}"},
+    "it": {"not_discussed": "Non discusso.", "none_known": "Nessuna nota.",
+           "no_known_allergies": "Nessuna allergia nota",
+           "no_allergy": "Nessuna allergia a {}", "not_taking": "Non assume {}", "no": "Assenza di {}",
+           "possible": "Possibile {}", "history_of": "Anamnesi di {}", "allergy": "Allergia a {}",
+           "likely": "Probabile {}", "suspected": "Sospetto di {}"},
+    "es": {"not_discussed": "No comentado.", "none_known": "Ninguna conocida.",
+           "no_known_allergies": "Sin alergias conocidas", "no_allergy": "Sin alergia a {}", "not_taking": "No toma {}",
+           "no": "Sin {}", "possible": "Posible {}", "history_of": "Antecedentes de {}", "allergy": "Alergia a {}",
+           "likely": "Probable {}", "suspected": "Sospecha de {}"},
+}
+"""The fixed phrases of a note per language (the DETAILED annotations, patient fields and MY_VOICE leads stay
+English)."""
+CERTAINTIES = ("hedged", "as_found", "definitive")
+_CODE_NAMES = {"snomed": "SNOMED CT", "rxnorm": "RxNorm", "atc": "ATC", "loinc": "LOINC", "cvx": "CVX",
+               "icd10": "ICD-10"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,24 @@ class Section:
 class NoteTemplate:
     name: str
     sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a note words what it found. The default is the English wording notes have always had.
+
+    `language`: the fixed phrases (PHRASES) and the finding names (the engine's output language, English for es);
+    `codes`: each finding followed by its codes ("(SNOMED CT 29857009)"); `certainty`: "hedged" states a confirmed
+    condition as likely, "definitive" a possible one as suspected, "as_found" as the engine found it; `bullets`: every
+    paragraph a list item."""
+
+    language: str = "en"
+    codes: bool = False
+    certainty: str = "as_found"
+    bullets: bool = False
+
+
+ENGLISH = Wording()
 
 
 @dataclass(frozen=True)
@@ -146,27 +198,34 @@ class Block:
     text: str
 
 
-def facts(consultation: Consultation) -> Facts:
-    """Each source text is extracted once (cached by its text), and its mentions keep the source they came from."""
-    current = [_read(consultation.transcript, "transcript", 0)]
-    current += [_read(note, "clinician_note", i) for i, note in enumerate(consultation.clinician_notes)]
-    earlier = [_read(note, "context", i) for i, note in enumerate(consultation.context)]
+def facts(consultation: Consultation, language: str = "en") -> Facts:
+    """Each source text is extracted once (cached by its text), and its mentions keep the source they came from.
+    Names are in `language` where the engine has it, English otherwise."""
+    language = language if language in _ENGINE_LANGUAGES else "en"
+    current = [_read(consultation.transcript, "transcript", 0, language)]
+    current += [_read(note, "clinician_note", i, language) for i, note in enumerate(consultation.clinician_notes)]
+    earlier = [_read(note, "context", i, language) for i, note in enumerate(consultation.context)]
     return Facts(_merge(current), _merge(earlier))
 
 
 def write_note(consultation: Consultation, template: NoteTemplate, *, voice_style: str = "GOLDILOCKS",
-               content_type: str = "MARKDOWN") -> str:
+               content_type: str = "MARKDOWN", wording: Wording = ENGLISH) -> str:
     """The note, section by section; a section its fills have nothing for says so rather than standing empty."""
     _require(voice_style, VOICE_STYLES, "voice_style")
     _require(content_type, CONTENT_TYPES, "content_type")
+    _require(wording.language, LANGUAGES, "language")
+    _require(wording.certainty, CERTAINTIES, "certainty")
     fills = {fill for section in template.sections for fill in section.fills}
-    writer = _Writer(consultation, facts(consultation), voice_style, fills)
+    writer = _Writer(consultation, facts(consultation, wording.language), voice_style, fills, wording)
+    phrases = PHRASES[wording.language]
     blocks: list[Block] = []
     for section in template.sections:
         blocks.append(Block("heading", section.heading))
         body = [block for fill in section.fills for block in writer.fill(fill)]
-        empty = "None known." if section.fills and set(section.fills) == {"allergies"} else "Not discussed."
+        empty = phrases["none_known" if section.fills and set(section.fills) == {"allergies"} else "not_discussed"]
         blocks += body or [writer.narrative(empty)]
+    if wording.bullets:
+        blocks = [Block("item", block.text) if block.kind == "paragraph" else block for block in blocks]
     return render(blocks, content_type)
 
 
@@ -191,19 +250,33 @@ def render(blocks: list[Block], content_type: str) -> str:
     return "\n\n".join(_markdown(group) for group in groups) + "\n"
 
 
-def label(finding: Finding) -> str:
-    """How a finding reads in a note: its name and attributes, stated as negated, possible or historical."""
-    name = _lower(finding.name)
+def label(finding: Finding, wording: Wording = ENGLISH) -> str:
+    """How a finding reads in a note: its name and attributes, stated as negated, possible or historical (and, as
+    `wording` asks, hedged or definite, with its codes)."""
+    phrases = PHRASES[wording.language]
+    lower = _lower if wording.language != "de" else str  # German nouns keep their capital
+    text = _stated(finding, phrases, lower, wording.certainty)
+    codes = finding.fields.get("codes") or {}
+    if wording.codes and codes:
+        text += " (" + ", ".join(f"{_CODE_NAMES.get(system, system.upper())} {code}"
+                                 for system, code in codes.items()) + ")"
+    return text
+
+
+def _stated(finding: Finding, phrases: Mapping[str, str], lower, certainty: str) -> str:
+    name = lower(finding.name)
     if finding.negated and finding.concept == GENERIC_ALLERGY:
-        return "No known allergies"
+        return phrases["no_known_allergies"]
     if finding.negated:
-        return {"allergies": f"No allergy to {name}", "medications": f"Not taking {name}"}.get(
-            finding.category, f"No {name}")
-    text = _attributes(finding)
+        key = {"allergies": "no_allergy", "medications": "not_taking"}.get(finding.category, "no")
+        return phrases[key].format(name)
+    text = _attributes(finding, phrases)
     if finding.possible:
-        text = f"Possible {_lower(text)}"
+        text = phrases["suspected" if certainty == "definitive" else "possible"].format(lower(text))
+    elif certainty == "hedged" and finding.category == "conditions" and not finding.historical:
+        text = phrases["likely"].format(lower(text))
     if finding.historical:
-        text = f"History of {_lower(text)}"
+        text = phrases["history_of"].format(lower(text))
     return text
 
 
@@ -246,8 +319,10 @@ class _Writer:
     """The blocks of each fill for one consultation in one voice style. The history leaves out the complaint and
     the plan sentences only where the template has a place for them (`fills`), so nothing said is lost."""
 
-    def __init__(self, consultation: Consultation, found: Facts, voice_style: str, fills: set[str]):
+    def __init__(self, consultation: Consultation, found: Facts, voice_style: str, fills: set[str],
+                 wording: Wording = ENGLISH):
         self.consultation = consultation
+        self.wording = wording
         self.facts = found
         self.voice = voice_style
         transcript = consultation.transcript
@@ -330,14 +405,16 @@ class _Writer:
             return [Block("item", f"Earlier note {i + 1}: {clean(note[spans[0][0]:spans[0][1]])}")
                     for i, note, spans in notes if spans]
         return self._lead("earlier notes") + [
-            Block("item", self._detailed(finding, f"Previously: {_lower(label(finding))}")) for finding in earlier]
+            Block("item", self._detailed(finding, f"Previously: {_lower(label(finding, self.wording))}"))
+            for finding in earlier]
 
     def _findings(self, fill: str, found: tuple[Finding, ...]) -> list[Block]:
         """Present findings first, in order of appearance, then what was negated."""
         ordered = [f for f in found if not f.negated] + [f for f in found if f.negated]
         if not ordered:
             return []
-        return self._lead(fill) + [Block("item", self._detailed(finding, label(finding))) for finding in ordered]
+        return self._lead(fill) + [Block("item", self._detailed(finding, label(finding, self.wording)))
+                                   for finding in ordered]
 
     def _lead(self, what: str) -> list[Block]:
         return [Block("paragraph", f"I reviewed the {what}:")] if self.voice == "MY_VOICE" else []
@@ -374,7 +451,7 @@ def _source_name(mention: Mention) -> str:
     return f"{name} {mention.index + 1}" if mention.source == "context" else name
 
 
-def _attributes(finding: Finding) -> str:
+def _attributes(finding: Finding, phrases: Mapping[str, str] = PHRASES["en"]) -> str:
     fields = finding.fields
     if finding.category == "medications":
         dose = fields.get("dose")
@@ -385,7 +462,7 @@ def _attributes(finding: Finding) -> str:
         unit = fields.get("unit") or ""
         return f"{finding.name} {fields['value']}{'' if unit[:1] in ('', '/', '%', '°') else ' '}{unit}"
     if finding.category == "allergies":
-        return f"{finding.name} allergy"
+        return phrases["allergy"].format(finding.name)
     return finding.name
 
 
@@ -400,9 +477,9 @@ def _period(text: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _read(text: str, source: str, index: int) -> tuple[tuple[str, Finding], ...]:
-    """One text's findings with their identity signatures, in order of first mention."""
-    output = structure_text(text, output_language="en")
+def _read(text: str, source: str, index: int, language: str = "en") -> tuple[tuple[str, Finding], ...]:
+    """One text's findings with their identity signatures, in order of first mention, named in `language`."""
+    output = structure_text(text, output_language=language)
     found = []
     for category in CATEGORIES:
         for entity in output[category]:

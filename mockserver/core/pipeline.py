@@ -299,7 +299,7 @@ def _respond(op: Operation, result, runtime, req) -> Response:
         return result
     if isinstance(result, streams.Stream):
         if runtime.config.validate_responses:  # a stream's schema is the array of its pieces
-            check_response(op, 200, list(result.pieces), runtime.schemas)
+            check_response(op, 200, list(result.pieces), runtime.schemas, media_type=streams.NDJSON)
         return streams.answer(result, req.headers.get("Accept", ""), runtime.config.stream_piece_ms / 1000,
                               req.environ.get(streams.CUT_KEY))
     status, headers = 200, {}
@@ -311,13 +311,20 @@ def _respond(op: Operation, result, runtime, req) -> Response:
     return Answer(dumps(result), status, headers or None, content_type=JSON)
 
 
-def check_response(op: Operation, status: int, payload, schemas) -> None:
-    """Strict mode: a response outside the declared contract is a bug in the mock."""
+def check_response(op: Operation, status: int, payload, schemas, media_type: str = JSON) -> None:
+    """Strict mode: a response outside the declared contract is a bug in the mock. `media_type`: the form the
+    answer takes, whose schema is the reply's own or one of its `also`."""
     reply = op.responses.get(status)
     if reply is None:
         raise ContractViolation(op.operation_id, status, [f"status {status} is not declared"])
-    if reply.schema:
+    if media_type in (JSON, reply.media_type):  # a handler's payload, or what the reply is declared as
+        schema = reply.schema
+    elif media_type in dict(reply.also):
+        schema = dict(reply.also)[media_type]
+    else:
+        raise ContractViolation(op.operation_id, status, [f"{media_type} is not declared for status {status}"])
+    if schema:
         problems = [f"{'/'.join(map(str, e.loc))}: {e.msg}"
-                    for e in schemas.errors(reply.schema, payload)]
+                    for e in schemas.errors(schema, payload)]
         if problems:
             raise ContractViolation(op.operation_id, status, problems)
