@@ -18,7 +18,7 @@ COPIES = sorted(path for folder in DOC_COPIES.values() for path in folder.glob("
 def test_the_pages_the_tests_read_are_copied_into_the_repository():
     assert {(path.parent.parent.name, path.name) for path in COPIES} >= {
         ("haidy", "haidy-patient-contexts.txt"), ("haidy", "haidy-analyst-structure.txt"),
-        ("haidy", "haidy-pis-integration.txt"),
+        ("haidy", "haidy-pis-integration.txt"), ("haidy", "haidy-report-generation.txt"),
         ("heidi", "heidi-patient-profiles.txt"), ("heidi", "heidi-sessions.txt"),
         ("heidi", "heidi-transcription.txt"), ("heidi", "heidi-consult-notes.txt"),
         ("heidi", "heidi-documents-and-codes.txt"), ("heidi", "heidi-authentication.txt"),

@@ -13,8 +13,8 @@ hold. The number of examples is dialled with $MOCKSERVER_CONTRACT_EXAMPLES.
 Documented answers to schema-valid input that the schema cannot rule out are accepted by
 positive-data acceptance, and only those:
 - 400 from create: the patient group does not exist, or the external_id is already taken in it;
-- 404 from operations on a path id: no such patient context (or file), or an integration the caller's tenant does
-  not own (the QR code's integration_id: only the docs' one exists on a new tenant);
+- 404 from operations on a path id: no such patient context (or file, or consultation), or an integration the
+  caller's tenant does not own (the QR code's integration_id: only the docs' one exists on a new tenant);
 
 Values the schemas cannot express are supplied by dictionaries instead of weakening a check: the
 docs' patient group and integration (so creates and deep links also succeed), and for the deep
@@ -22,7 +22,10 @@ link's `metadata` only URL-encoded JSON objects, which is what that parameter is
 "string", and any other string rightly gets the documented 422; the same for the QR code's `patient_metadata`.
 
 The QR code answers a PNG: schemathesis checks its status and content type (image/png), but cannot validate a
-PNG body (the OpenAPI document gives it no schema); tests/haidy/test_qr_code.py decodes it.
+PNG body (the OpenAPI document gives it no schema); tests/haidy/test_qr_code.py decodes it. The same for a
+consultation's report as PDF, DOCX or TXT (its JSON form has a schema); tests/haidy/test_consultations.py opens them.
+A consultation approved before the run (`_seeded`) is offered to the per-consultation operations by a dictionary,
+so they answer 200 as well as the documented 404.
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ from contracts.support import (
     strict_app,
     workflow,
 )
+from mockserver.haidy import consultations
+from mockserver.harness import contract_hooks  # noqa: F401  (streamed reports are checked line by line)
 
 EXAMPLES = examples()
+SEEDED_CONSULTATION = "cons_seeded000000"
 
 METADATA = [
     {},
@@ -68,6 +74,7 @@ def _config(*, stateful: bool = False) -> schemathesis.Config:
             "external-ids": {"values": ["patient-12345", "patient-67890"]},
             "integrations": {"values": [DOC_INTEGRATION]},
             "metadata": {"values": [json.dumps(m, ensure_ascii=False) for m in METADATA]},
+            "consultations": {"values": [SEEDED_CONSULTATION]},
         },
         "operations": [
             {
@@ -101,13 +108,27 @@ def _config(*, stateful: bool = False) -> schemathesis.Config:
                     "query.patient_metadata": {"dictionary": "metadata", "probability": 1.0},
                 },
             },
+            {
+                "include-operation-id": "get_consultation_report",
+                "parameters": {"path.id": {"dictionary": "consultations", "probability": 0.7}},
+            },
+            {
+                "include-operation-id": "mark_consultation_as_downloaded",
+                "parameters": {"path.id": {"dictionary": "consultations", "probability": 0.7}},
+            },
+            {
+                "include-operation-id": "list_consultations",
+                "parameters": {"query.unique_id": {"dictionary": "external-ids", "probability": 0.5}},
+            },
         ],
     })
 
 
 PATIENT_CONTEXT_PATHS = {"/v2/patient-contexts/", "/v2/patient-contexts/{patient_context_id}",
                          "/v2/patient-files/upload/{patient_context_id}", "/integration",
-                         "/v2/external-integrations/{integration_id}/qr-code"}
+                         "/v2/external-integrations/{integration_id}/qr-code", "/v2/consultations",
+                         "/v2/consultation/{id}/report/{format}", "/v2/consultation/{id}/mark-as-downloaded",
+                         "/v2/generate/report", "/v2/generate/report/adjust-style"}
 
 
 def _haidy_only(schema):
@@ -119,10 +140,16 @@ def _haidy_only(schema):
 
 
 def _seeded(app):
-    """The docs' example patient exists, so the deep link (and a duplicate create) can be reached at once."""
+    """The docs' example patient exists, so the deep link (and a duplicate create) can be reached at once, and has
+    an approved consultation (`SEEDED_CONSULTATION`), so its report and its mark can be."""
     resp = app.test_client().post("/v2/patient-contexts/", headers={"Authorization": f"Bearer {TOKEN}"}, json={
         "external_id": "patient-12345", "patient_group": DOC_GROUP, "name": "John Doe", "birth_date": "1980-01-01"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
+    with app.extensions["mockserver"].store.session("haidy", TOKEN) as haidy:
+        consultation = consultations.approve(haidy, "patient-12345", "Hypertension. Lisinopril 10 mg daily.")
+        del haidy.consultations[consultation.id]
+        consultation.id = SEEDED_CONSULTATION
+        haidy.consultations[SEEDED_CONSULTATION] = consultation
     return app
 
 

@@ -98,6 +98,9 @@ class Reply:
     media_type: str = JSON
     description: str = ""
     headers: tuple[Header, ...] = ()
+    also: tuple[tuple[str, str | None], ...] = ()
+    """Further media types the same answer may come in, each with its JSON schema name or None (a file whose
+    format the request chooses). The handler returns such an answer as a ready `Response`."""
 
 
 @dataclass

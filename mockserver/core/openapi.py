@@ -97,6 +97,9 @@ def _operation(op: Operation, schemas: SchemaRegistry, names: list[str]) -> dict
         names += [reply.schema] if reply.schema else []
         if status not in (204, 304):  # No Content and Not Modified have no media type to name
             response["content"] = {reply.media_type: content}
+            for media_type, schema in reply.also:
+                response["content"][media_type] = {"schema": schemas.ref(schema)} if schema else {}
+                names += [schema] if schema else []
         if reply.headers:
             response["headers"] = {h.name: {"description": h.description, "schema": {"type": h.type}}
                                    for h in reply.headers}

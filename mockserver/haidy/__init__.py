@@ -3,7 +3,7 @@ the analyst product: structure, tasks, FHIR and extraction (`analyst/`)."""
 
 from mockserver.clinical import transcripts
 from mockserver.core.family import Family
-from mockserver.haidy import admin, routes
+from mockserver.haidy import admin, consultation_routes, report_routes, routes
 from mockserver.haidy.analyst import routes as analyst_routes
 from mockserver.haidy.api import api
 from mockserver.haidy.models import HaidyBackend
@@ -18,4 +18,4 @@ FAMILY = Family(
     commons=(transcripts.COMMONS,),
 )
 
-__all__ = ["FAMILY", "HaidyBackend", "analyst_routes", "routes"]
+__all__ = ["FAMILY", "HaidyBackend", "analyst_routes", "consultation_routes", "report_routes", "routes"]

@@ -17,6 +17,7 @@ from mockserver.core.auth import ADMIN_AUTH
 from mockserver.core.declaration import Api, Reply
 from mockserver.core.error_styles import FastApiErrors
 from mockserver.core.errors import BadRequest, NotFound, decoded_base64
+from mockserver.haidy import consultations
 from mockserver.haidy.api import api as haidy_api
 from mockserver.haidy.files import find_file
 from mockserver.haidy.models import HaidyBackend
@@ -25,7 +26,7 @@ ERROR = "common/fastapi-error"
 
 api = Api(
     "haidy-admin",
-    title="Haidy test set-up: files, structure overrides",
+    title="Haidy test set-up: files, structure overrides, consultation approvals",
     errors=FastApiErrors(),
     auth=ADMIN_AUTH,
     prefixes=("/_mock/",),
@@ -59,6 +60,20 @@ def override_structure(call):
     content = body["text"] if "text" in body else decoded_base64(body["content_base64"], "content_base64")
     with _tenant_backend(call) as haidy:
         return {"content_hash": haidy.override_structure(content, body["structured_output"])}
+
+
+@api.operation("POST", "/_mock/tenants/{tenant}/haidy/consultations",
+               summary="Approve a consultation, as a doctor does in the Haidy app", body="haidy/consultation-approval",
+               responses={200: "haidy/consultation", 404: ERROR})
+def approve_consultation(call):
+    """The simulated approval: the consultation is then listed by GET /v2/consultations for the tenant's token, and
+    its report written from `transcript`. 404 for an integration the tenant does not own."""
+    body = call.body
+    approved_at = body.get("approved_at")
+    approved_at = approved_at and consultations.parse_moment(approved_at, ("body", "approved_at"))
+    with _tenant_backend(call) as haidy:
+        return consultations.approve(haidy, body["unique_id"], body["transcript"], integration=body.get("integration"),
+                                     approved_at=approved_at, title=body.get("title")).to_json()
 
 
 def _tenant_backend(call) -> AbstractContextManager[HaidyBackend]:

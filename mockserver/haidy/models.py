@@ -16,6 +16,7 @@ from mockserver.core.ids import Entropy, random_id
 from mockserver.core.sniff import sniff_document
 from mockserver.core.store import unique
 from mockserver.core.tables import Tables, records
+from mockserver.haidy.consultations import CONSULTATION, Consultation
 from mockserver.haidy.files import PatientFile, content_hash
 
 DEFAULT_PATIENT_GROUP = "sqmcrfbv6fx4g04"
@@ -89,6 +90,8 @@ class HaidyBackend:
         """Integration id -> True."""
         self.contexts: dict[str, PatientContext] = tables.table("contexts", CONTEXT)
         self.files: dict[str, PatientFile] = tables.table("files", FILE)
+        self.consultations: dict[str, Consultation] = tables.table("consultations", CONSULTATION)
+        """Consultation id -> consultation (`consultations.py`: approved in the app, listed and reported)."""
         """Audio sha256 hex -> transcript text: what "transcription" of that audio yields."""
         self.overrides: dict[str, dict] = tables.table("overrides")
         """content_hash -> structured_output a test wants instead of what extraction would find."""
@@ -171,6 +174,12 @@ class HaidyBackend:
         matches = self.find_patient_contexts(external_id=unique_id)
         return max(matches, key=lambda c: c.updated_at, default=None)
 
+    def linked_context(self, unique_id: str) -> PatientContext | None:
+        """The context a consultation with this `unique_id` belongs to: external_id == unique_id in the docs'
+        patient group (haidy-pis-integration.txt, "Patient linking")."""
+        context_id = self._by_key.get(_key(DEFAULT_PATIENT_GROUP, unique_id))
+        return self.contexts.get(context_id) if context_id else None
+
     def _new_id(self, prefix: str) -> str:
         return random_id(12, prefix, self.entropy)
 
@@ -187,12 +196,14 @@ class HaidyBackend:
             "integrations": sorted(self.integrations),
             "patient_contexts": [CONTEXT.encode(c) for c in self.contexts.values()],
             "files": [FILE.encode(f) for f in self.files.values()],
+            "consultations": [CONSULTATION.encode(c) for c in self.consultations.values()],
         }
 
     @classmethod
     def from_state(cls, state: dict, clock: Clock) -> HaidyBackend:
         """`state` has the shape of mock/haidy-state; refused here (ValueError) is what a schema cannot say:
-        a repeated id or external_id, or a context listing a file that is not its own."""
+        a repeated id or external_id, a context listing a file that is not its own, or a consultation linked to a
+        context that does not exist."""
         backend = cls(clock)
         backend.patient_groups.update(dict.fromkeys(state.get("patient_groups", []), True))
         backend.integrations.update(dict.fromkeys(state.get("integrations", []), True))
@@ -208,4 +219,10 @@ class HaidyBackend:
                 stored = backend.files.get(file_id)
                 if stored is None or stored.patient_context_id != ctx.id:
                     raise ValueError(f"patient context {ctx.id} lists file {file_id!r}, which is not one of its files")
+        consultations = [CONSULTATION.decode(raw) for raw in state.get("consultations", [])]
+        backend.consultations.update(unique(consultations, lambda c: c.id, "consultation"))
+        for consultation in consultations:
+            if consultation.patient_context_id is not None and consultation.patient_context_id not in backend.contexts:
+                raise ValueError(f"consultation {consultation.id} belongs to patient context "
+                                 f"{consultation.patient_context_id!r}, which does not exist")
         return backend.configure({})  # the docs' group and integration, which every tenant has

@@ -9,6 +9,8 @@ from mockserver.clinical import transcripts
 from mockserver.control.faults import FaultRule
 from mockserver.control.journal import Journal
 from mockserver.core.clock import Clock
+from mockserver.haidy import consultations
+from mockserver.haidy.api import api as haidy_api
 
 PLUGIN_TENANTS = ("test-token", "test-api-key")
 """The tenants of the plugin's `haidy_session` (its token) and `heidi_session` (its API key)."""
@@ -60,6 +62,13 @@ class MockHandle:
             with self.runtime.store.session(transcripts.NAME, tenant) as book:
                 digest = book.register(audio, text)
         return digest
+
+    def approve_consultation(self, unique_id: str, transcript: str, tenant: str = "test-token", **fields) -> dict:
+        """A consultation approved in the Haidy app (simulated), as `GET /v2/consultations` then lists it for
+        `tenant`: `mockserver.approve_consultation("patient-12345", "Patient with hypertension...")`. `fields`:
+        integration, approved_at (a datetime), title. Returns the consultation as the vendor API shows it."""
+        with self.runtime.store.session(haidy_api.name, tenant) as haidy:
+            return consultations.approve(haidy, unique_id, transcript, **fields).to_json()
 
     def fault(self, **rule) -> FaultRule:
         """Add a fault rule (see `FaultRule`): `fault(method="POST", path="/v2/*", status=503)`. What it returns reads

@@ -106,6 +106,19 @@ def test_the_docs_examples_still_run_on_the_data_set(client):
     assert created.status_code == 200
 
 
+def test_each_person_has_an_approved_consultation_whose_report_holds_their_medication(client):
+    new = client.get("/v2/consultations?downloaded=false&page_size=100", headers=HAIDY).get_json()
+    assert new["total"] == len(PEOPLE)
+    for person in PEOPLE:
+        [consultation] = [c for c in new["items"] if c["unique_id"] == person.external_id]
+        [context] = client.get(f"/v2/patient-contexts/?external_id={person.external_id}", headers=HAIDY).get_json()
+        assert consultation["patient_context_id"] == context["id"] and consultation["status"] == "approved"
+        report = client.get(f"/v2/consultation/{consultation['id']}/report/TXT", headers=HAIDY).get_data(as_text=True)
+        assert person.name in report
+        for medication in person.medications:
+            assert medication.name.lower() in report.lower(), (medication, report)
+
+
 def files(client, external_id: str) -> dict[str, str]:
     """Filename -> URL of the person's uploaded files, as the integration page lists them."""
     page = client.get("/integration?" + urlencode({"email": "gp@example.com", "integration": "o10i0iva3tn75kk",

@@ -14,6 +14,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.config import Config
 from mockserver.esteem.models import EsteemWorld
 from mockserver.esteem.seed import Caseload, SeedOptions, seed_world
+from mockserver.haidy import consultations
 from mockserver.haidy.models import DEFAULT_PATIENT_GROUP, HaidyBackend
 from mockserver.harness.dataset.documents import Document
 from mockserver.harness.dataset.people import Person, Staff
@@ -26,12 +27,15 @@ owns them (other users of the tenant do not see them); linked to a Heidi account
 lists their sessions."""
 
 _SEX = {"female": "F", "male": "M", "other": "X"}
+APPROVED_AFTER = timedelta(minutes=20)
 
 
 def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: random.Random,
           book: TranscriptBook) -> HaidyBackend:
-    """A patient context per person in the docs' patient group, their documents uploaded as files, and each
-    recording's transcript registered in the tenant's `book` (which every family reads)."""
+    """A patient context per person in the docs' patient group, their documents uploaded as files, each
+    recording's transcript registered in the tenant's `book` (which every family reads), and per person one
+    consultation approved in the Haidy app from their last dictation, `APPROVED_AFTER` the recording, not yet
+    downloaded."""
     clock = Clock()
     backend = HaidyBackend(clock).configure({})
     backend.entropy = rng.randbytes
@@ -42,14 +46,19 @@ def haidy(people: list[Person], paperwork: dict[str, list[Document]], rng: rando
             person.external_id, DEFAULT_PATIENT_GROUP, person.name, person.birth_date.isoformat(), person.gender).id
     received = sorted(((doc, external_id) for external_id, docs in paperwork.items() for doc in docs),
                       key=lambda pair: pair[0].at)
+    dictations: dict[str, Document] = {}
     for doc, external_id in received:
         clock.freeze(doc.at)
         if doc.transcript is not None:
             book.register(doc.content, doc.transcript)
+            dictations[external_id] = doc
             continue
         upload = backend.upload_files(contexts[external_id], [(doc.filename, doc.content)], Config.max_file_bytes)
         if upload.failed:
             raise ValueError(f"a generated document was refused: {upload.failed}")
+    for external_id, doc in sorted(dictations.items(), key=lambda pair: (pair[1].at, pair[0])):
+        clock.freeze(doc.at + APPROVED_AFTER)
+        consultations.approve(backend, external_id, doc.transcript)
     return backend
 
 
