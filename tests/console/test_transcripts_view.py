@@ -117,3 +117,30 @@ def test_a_script_in_a_transcript_shows_as_text_and_never_runs(console: Console,
     stored = requests.get(f"{served.url}/_mock/tenants/{requests.utils.quote(INJECTION, safe='')}/transcripts",
                           timeout=10).json()
     assert stored == {"transcripts": [{"sha256": sha256, "text": text}]}
+
+
+def test_approve_a_haidy_consultation_that_the_pis_then_lists(console: Console, served):
+    tenant = "console-clinic"
+    console.open(f"transcripts/{tenant}")
+    console.find("#consultation-unique-id").send_keys("patient-console-1")
+    console.find("#consultation-title").send_keys(INJECTION)
+    console.find("#consultation-transcript").send_keys("Patient has asthma and takes salbutamol 100 mcg as needed.")
+    console.click("#approve-consultation")
+    consultation = console.wait_for("#consultation-id code").text
+    # In open auth a token is its own tenant: the PIS of this tenant now finds it, new, with its report.
+    auth = {"Authorization": f"Bearer {tenant}"}
+    listed = requests.get(f"{served.url}/v2/consultations", params={"downloaded": "false"}, headers=auth,
+                          timeout=10).json()["items"]
+    assert [(c["id"], c["unique_id"], c["title"]) for c in listed] == [(consultation, "patient-console-1", INJECTION)]
+    report = requests.get(f"{served.url}/v2/consultation/{consultation}/report/TXT", headers=auth, timeout=10)
+    assert report.status_code == 200 and "Asthma" in report.text
+    assert not console.find_all("img[src='x']")
+
+
+def test_an_approval_without_its_fields_is_said_and_nothing_is_approved(console: Console, served):
+    tenant = "console-clinic-empty"
+    console.open(f"transcripts/{tenant}")
+    console.click("#approve-consultation")
+    console.wait_for_text("#consultation-error", "unique_id")
+    assert requests.get(f"{served.url}/v2/consultations", headers={"Authorization": f"Bearer {tenant}"},
+                        timeout=10).json()["items"] == []

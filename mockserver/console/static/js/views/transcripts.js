@@ -1,6 +1,8 @@
 // Transcripts: what a recording transcribes to, per tenant (the mock never listens to audio). Register one: an audio
 // file read as base64 and its text, POST /_mock/tenants/{tenant}/transcripts, which answers the audio's sha256; list
 // a tenant's, GET /_mock/tenants/{tenant}/transcripts. The tenant may come in the route: #/transcripts/<tenant>.
+// Also what a doctor does in the Haidy app: approve a consultation from its transcript, for the PIS to fetch
+// (POST /_mock/tenants/{tenant}/haidy/consultations).
 
 import { call, get } from "../api.js";
 import { copyable, errorLine, fill, h, table } from "../dom.js";
@@ -37,6 +39,7 @@ export function render(main, scope, [routeTenant] = []) {
     h("label", { class: "wide" }, "What it says ", textInput),
     h("div", { class: "wide" }, h("button", { type: "submit", id: "register-transcript" }, "Register the transcript")),
     h("div", { class: "wide" }, problem, result));
+  const approval = approvalCard(() => tenantInput.value.trim());
   const listTitle = h("h2", null, "Registered transcripts");
   const list = h("div", { id: "transcript-list" });
 
@@ -101,7 +104,7 @@ export function render(main, scope, [routeTenant] = []) {
     h("p", { class: "muted" }, "The mock never listens to audio: a recording transcribes to the text registered for its bytes ",
       "(by sha256), per tenant, in Haidy's structure API and Heidi's transcript."),
     h("section", { class: "card", id: "transcript-register" }, h("h2", null, "Register what a recording says"), form),
-    h("section", { class: "card", id: "transcripts" }, listTitle, list));
+    h("section", { class: "card", id: "transcripts" }, listTitle, list), approval);
 
   // Tenants to pick from: those the state holds (a tenant can also be typed).
   get("/_mock/state").then((state) => {
@@ -113,4 +116,46 @@ export function render(main, scope, [routeTenant] = []) {
     }
   }).catch(() => {});
   scope.every(LIST_EVERY_MS, refresh);
+}
+
+/** The form that approves a Haidy consultation for the tenant `tenantOf()` gives, as a doctor would in the app. */
+function approvalCard(tenantOf) {
+  const problem = h("div", { class: "problem", id: "consultation-error" });
+  const result = h("div", { id: "consultation-result" });
+  const uniqueId = h("input", { name: "unique_id", id: "consultation-unique-id", required: true, size: 26,
+    placeholder: "patient-12345", autocomplete: "off" });
+  const title = h("input", { name: "title", id: "consultation-title", size: 26, autocomplete: "off",
+    placeholder: "Consultation" });
+  const said = h("textarea", { name: "transcript", id: "consultation-transcript", rows: 4,
+    placeholder: "Patient has hypertension and takes lisinopril 10 mg daily." });
+  const form = h("form", { id: "consultation-form", class: "grid-form", novalidate: true },
+    h("label", null, "unique_id (the patient's external_id) ", uniqueId),
+    h("label", null, "Title ", title),
+    h("label", { class: "wide" }, "Transcript ", said),
+    h("div", { class: "wide" }, h("button", { type: "submit", id: "approve-consultation" }, "Approve the consultation")),
+    h("div", { class: "wide" }, problem, result));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fill(result);
+    const tenant = tenantOf();
+    if (!tenant) {
+      fill(problem, errorLine("Give the tenant (above) the consultation is for."));
+      return;
+    }
+    const json = { unique_id: uniqueId.value.trim(), transcript: said.value };
+    if (title.value.trim()) json.title = title.value.trim();
+    try {
+      const answer = await call("POST", `/_mock/tenants/${encodeURIComponent(tenant)}/haidy/consultations`, { json });
+      fill(problem);
+      fill(result, h("p", null, "Approved: ", h("span", { id: "consultation-id" }, copyable(answer.id)),
+        ` for ${answer.unique_id}; GET /v2/consultations lists it, and its report is at `,
+        h("code", null, `/v2/consultation/${answer.id}/report/PDF`), " (DOCX, TXT, JSON)."));
+    } catch (error) {
+      fill(problem, errorLine(error.message));
+    }
+  });
+  return h("section", { class: "card", id: "consultation-approve" },
+    h("h2", null, "Approve a Haidy consultation"),
+    h("p", { class: "muted" }, "As a doctor does in the Haidy app: the PIS then finds it in GET /v2/consultations."),
+    form);
 }
