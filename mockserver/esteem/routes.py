@@ -68,7 +68,7 @@ def list_patients(call):
     with call.backend(EsteemWorld) as esteem:
         page = esteem.list_patients(call.principal, **call.query)
         today = esteem.clock.now().date()
-    return {"patients": [p.to_json(today) for p in page.patients],
+    return {"patients": [p.to_json(today) for p in page.items],
             "meta": {"page": page.page, "page_size": page.page_size, "total_count": page.total_count,
                      "total_pages": page.total_pages}}
 

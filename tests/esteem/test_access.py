@@ -4,16 +4,9 @@ import pytest
 
 from mockserver import Config, create_app
 from mockserver.core.data_files import data_dir
+from tests.esteem.support import FORBIDDEN, STAFF
 
 BODY = {"patient": {"first_name": "John", "last_name": "Doe", "date_of_birth": "2010-05-15"}}
-FORBIDDEN = {"errors": "You are not authorized to access this patient"}
-STAFF = [
-    {"token": "a-super", "role": "supervisor", "practice": "A"},
-    {"token": "a-user-1", "practice": "A"},
-    {"token": "a-user-2", "role": "user", "practice": "A"},
-    {"token": "b-super", "role": "supervisor", "practice": "B"},
-    {"token": "admin", "role": "admin", "practice": "HQ"},
-]
 
 
 @pytest.fixture

@@ -15,20 +15,13 @@ from mockserver import Config, create_app
 from mockserver.core.clock import Clock
 from mockserver.core.data_files import data_dir
 from mockserver.esteem.models import EsteemWorld
+from tests.esteem.support import FORBIDDEN, STAFF
 
 PAGE = (Path(__file__).with_name("doc_examples") / "esteem-more.txt").read_text(encoding="utf-8")
 PART_A = PAGE.split("A. GENERAL API - ASSESSMENTS")[1].split("B. CLINIC API")[0]
 ME = {"X-User-Token": "your_token_here"}
 PATIENT = {"patient": {"first_name": "John", "last_name": "Doe", "date_of_birth": "2010-05-15"}}
-FORBIDDEN = {"errors": "You are not authorized to access this patient"}
 NOT_FOUND = {"errors": "Assessment not found"}
-STAFF = [
-    {"token": "a-super", "role": "supervisor", "practice": "A"},
-    {"token": "a-user-1", "practice": "A"},
-    {"token": "a-user-2", "role": "user", "practice": "A"},
-    {"token": "b-super", "role": "supervisor", "practice": "B"},
-    {"token": "admin", "role": "admin", "practice": "HQ"},
-]
 
 
 def doc_requests():
